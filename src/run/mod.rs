@@ -1,0 +1,446 @@
+//! Orchestration of a run: connecting endpoints, scratch databases, lockstep
+//! execution of each file's records, parallel files, progress.
+
+pub mod classify;
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indicatif::ProgressBar;
+use sqllogictest::{ResultMode, SortMode};
+
+use crate::compare::CompareContext;
+use crate::endpoint::{
+    ConnectError, EndpointInfo, EndpointSpec, Observation, Observed, Protocol, Session,
+    StatementProtocol, quote_ident,
+};
+use crate::slt::{self, Expectation, Item, SltFile, Step};
+
+/// Settings of a run that every file shares.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub timeout: Duration,
+    pub protocol: StatementProtocol,
+    /// Re-run read-only queries this many times and keep the median time.
+    pub repeat: usize,
+    /// Keep scratch databases after the run.
+    pub keep: bool,
+    /// Files run at the same time.
+    pub jobs: usize,
+    /// Hash threshold before the file sets one (0 = never hash).
+    pub hash_threshold: u64,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            timeout: Duration::from_secs(30),
+            protocol: StatementProtocol::Text,
+            repeat: 1,
+            keep: false,
+            jobs: 1,
+            hash_threshold: 0,
+        }
+    }
+}
+
+/// An endpoint that answered: its spec, what it is, and its labels.
+#[derive(Debug, Clone)]
+pub struct Connected {
+    pub spec: EndpointSpec,
+    pub info: EndpointInfo,
+    /// A warning for every report made with this endpoint.
+    pub note: Option<String>,
+}
+
+/// Connects once to check that the endpoint answers and to learn its flavour.
+pub async fn probe(spec: &EndpointSpec) -> Result<Connected, ConnectError> {
+    let mut s = Session::connect(spec, None).await?;
+    let (flavour, mut version) = s.detect().await;
+    let mut note = None;
+    if flavour == crate::endpoint::Flavour::Openhalo {
+        // The MySQL catalogue (variables, SHOW, information_schema) arrives
+        // with aux_mysql 1.4; without it those areas fail for reasons that
+        // are not OpenHalo's real behaviour, and readers must be told.
+        let ext = s
+            .admin("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'aux_mysql'")
+            .await
+            .ok()
+            .and_then(|rows| rows.into_iter().next())
+            .and_then(|r| r.into_iter().next().flatten());
+        match ext {
+            Some(v) => {
+                version = format!("{version}, aux_mysql {v}");
+                if version_less(&v, "1.4") {
+                    note = Some(format!(
+                        "endpoint `{}` is OpenHalo built without aux_mysql 1.4 (extension version {v}): \
+                         @@variables, SET NAMES, SHOW and information_schema results there are not OpenHalo's real behaviour",
+                        spec.name
+                    ));
+                }
+            }
+            None => {
+                note = Some(format!(
+                    "endpoint `{}`: OpenHalo's aux_mysql extension version could not be read",
+                    spec.name
+                ))
+            }
+        }
+    }
+    s.close().await;
+    let mut labels = vec![flavour.label().to_string(), spec.name.clone()];
+    for l in &spec.labels {
+        if !labels.contains(l) {
+            labels.push(l.clone());
+        }
+    }
+    Ok(Connected {
+        spec: spec.clone(),
+        info: EndpointInfo {
+            name: spec.name.clone(),
+            url: spec.url.to_string(),
+            flavour,
+            version,
+            labels,
+        },
+        note,
+    })
+}
+
+/// Compares dotted version numbers (`1.3` < `1.4` < `1.10`).
+pub fn version_less(a: &str, b: &str) -> bool {
+    let parse = |s: &str| -> Vec<u32> { s.split('.').map(|p| p.trim().parse().unwrap_or(0)).collect() };
+    parse(a) < parse(b)
+}
+
+/// What each endpoint did with one step (`None`: not run there).
+#[derive(Debug, Clone)]
+pub struct StepRun {
+    pub step: Step,
+    pub ctx: CompareContext,
+    pub observations: Vec<Option<Observation>>,
+    /// Why the step did not run anywhere, if it did not.
+    pub not_run: Option<String>,
+}
+
+/// The steps of one file as they ran, or why the file could not run.
+#[derive(Debug, Clone)]
+pub struct FileRun {
+    pub file: String,
+    pub feature: String,
+    pub steps: Vec<StepRun>,
+    pub error: Option<String>,
+    pub elapsed: Duration,
+}
+
+fn random_suffix() -> String {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    format!("{:08x}", h.finish() as u32)
+}
+
+/// `halocheck_<file stem>_<random>`, within the 63 characters both engines allow.
+pub fn scratch_name(file: &std::path::Path) -> String {
+    let stem: String = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .take(40)
+        .collect();
+    format!("halocheck_{stem}_{}", random_suffix())
+}
+
+/// A scratch database on one endpoint, and the session that made it.
+struct Scratch {
+    admin: Session,
+    spec: EndpointSpec,
+    name: String,
+    protocol: Protocol,
+}
+
+impl Scratch {
+    async fn create(c: &Connected, name: &str) -> Result<Scratch, String> {
+        let mut admin = Session::connect(&c.spec, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        let protocol = c.spec.url.protocol;
+        let what = match protocol {
+            Protocol::Mysql => "DATABASE",
+            Protocol::Postgres => "SCHEMA",
+        };
+        admin
+            .admin(&format!("CREATE {what} {}", quote_ident(protocol, name)))
+            .await
+            .map_err(|e| format!("endpoint `{}`: cannot create scratch {name}: {e}", c.spec.name))?;
+        Ok(Scratch {
+            admin,
+            spec: c.spec.clone(),
+            name: name.to_string(),
+            protocol,
+        })
+    }
+
+    async fn drop(mut self, keep: bool) -> Result<(), String> {
+        if !keep {
+            let sql = match self.protocol {
+                Protocol::Mysql => format!("DROP DATABASE {}", quote_ident(self.protocol, &self.name)),
+                Protocol::Postgres => {
+                    format!("DROP SCHEMA {} CASCADE", quote_ident(self.protocol, &self.name))
+                }
+            };
+            let mut result = self.admin.admin(&sql).await;
+            if result.is_err() {
+                // The admin connection may have died with the server; try once more.
+                if let Ok(s) = Session::connect(&self.spec, None).await {
+                    self.admin = s;
+                    result = self.admin.admin(&sql).await;
+                }
+            }
+            result.map_err(|e| format!("cannot drop scratch {}: {e}", self.name))?;
+        }
+        self.admin.close().await;
+        Ok(())
+    }
+}
+
+/// Runs one file in lockstep on the endpoints (index 0 first).
+pub async fn run_file(
+    file: &SltFile,
+    endpoints: &[Connected],
+    opts: &RunOptions,
+    progress: Option<&ProgressBar>,
+) -> FileRun {
+    let started = Instant::now();
+    let mut run = FileRun {
+        file: file.path.display().to_string(),
+        feature: file.feature.clone(),
+        steps: Vec::new(),
+        error: None,
+        elapsed: Duration::ZERO,
+    };
+    let scratch_db = scratch_name(&file.path);
+    let mut scratches = Vec::new();
+    for c in endpoints {
+        match Scratch::create(c, &scratch_db).await {
+            Ok(s) => scratches.push(s),
+            Err(e) => {
+                run.error = Some(e);
+                break;
+            }
+        }
+    }
+    if run.error.is_none() {
+        execute_items(file, endpoints, opts, &scratch_db, progress, &mut run).await;
+    }
+    for s in scratches {
+        if let Err(e) = s.drop(opts.keep).await {
+            run.error.get_or_insert(e);
+        }
+    }
+    if opts.keep {
+        eprintln!("kept scratch database {scratch_db} for {}", run.file);
+    }
+    run.elapsed = started.elapsed();
+    run
+}
+
+async fn execute_items(
+    file: &SltFile,
+    endpoints: &[Connected],
+    opts: &RunOptions,
+    scratch_db: &str,
+    progress: Option<&ProgressBar>,
+    run: &mut FileRun,
+) {
+    let mut sessions: HashMap<(usize, String), Session> = HashMap::new();
+    let mut ctx = CompareContext {
+        sort: SortMode::NoSort,
+        result_mode: ResultMode::RowWise,
+        hash_threshold: opts.hash_threshold,
+        compare_affected: true,
+    };
+    for item in &file.items {
+        match item {
+            Item::Halt => break,
+            Item::Sleep(d) => tokio::time::sleep(*d).await,
+            Item::HashThreshold(t) => ctx.hash_threshold = *t,
+            Item::SortMode(m) => ctx.sort = *m,
+            Item::ResultMode(m) => ctx.result_mode = *m,
+            Item::NotRun { file: f, line, what } => {
+                run.steps.push(StepRun {
+                    step: Step {
+                        file: f.clone(),
+                        line: *line,
+                        conditions: vec![],
+                        connection: "default".into(),
+                        sql: String::new(),
+                        expect: Expectation::Ok,
+                        is_query: false,
+                        own: false,
+                    },
+                    ctx,
+                    observations: vec![None; endpoints.len()],
+                    not_run: Some(what.clone()),
+                });
+            }
+            Item::Step(step) => {
+                let mut step_ctx = ctx;
+                step_ctx.compare_affected = compares_affected_rows(step);
+                let mut observations = Vec::with_capacity(endpoints.len());
+                for (i, c) in endpoints.iter().enumerate() {
+                    if !slt::should_run(&step.conditions, &c.info.labels) {
+                        observations.push(None);
+                        continue;
+                    }
+                    let key = (i, step.connection.clone());
+                    if !sessions.contains_key(&key) {
+                        match Session::connect(&c.spec, Some(scratch_db)).await {
+                            Ok(s) => {
+                                sessions.insert(key.clone(), s);
+                            }
+                            Err(e) => {
+                                observations.push(Some(Observation {
+                                    result: Observed::ConnectionLost {
+                                        message: e.to_string(),
+                                    },
+                                    elapsed_us: 0,
+                                }));
+                                continue;
+                            }
+                        }
+                    }
+                    let Some(session) = sessions.get_mut(&key) else {
+                        observations.push(None);
+                        continue;
+                    };
+                    observations.push(Some(execute_timed(session, step, opts).await));
+                }
+                run.steps.push(StepRun {
+                    step: step.clone(),
+                    ctx: step_ctx,
+                    observations,
+                    not_run: None,
+                });
+                if let Some(p) = progress {
+                    p.inc(1);
+                }
+            }
+        }
+    }
+    for (_, s) in sessions {
+        s.close().await;
+    }
+}
+
+/// Affected rows are compared for `statement count` and for DML, where
+/// applications read them; DDL counts differ between engines for no reason.
+fn compares_affected_rows(step: &Step) -> bool {
+    if matches!(step.expect, Expectation::Count(_)) {
+        return true;
+    }
+    let first = step
+        .sql
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    matches!(first.as_str(), "insert" | "update" | "delete" | "replace")
+}
+
+/// Runs a step, repeating read-only queries for a median time.
+async fn execute_timed(session: &mut Session, step: &Step, opts: &RunOptions) -> Observation {
+    let first = session
+        .execute(&step.sql, opts.protocol, step.is_query, opts.timeout)
+        .await;
+    if opts.repeat <= 1 || !step.is_query || !slt::is_read_only(&step.sql) {
+        return first;
+    }
+    if !matches!(first.result, Observed::Rows { .. }) {
+        return first;
+    }
+    let mut times = vec![first.elapsed_us];
+    for _ in 1..opts.repeat {
+        let again = session
+            .execute(&step.sql, opts.protocol, false, opts.timeout)
+            .await;
+        if !matches!(again.result, Observed::Rows { .. }) {
+            break;
+        }
+        times.push(again.elapsed_us);
+    }
+    times.sort_unstable();
+    Observation {
+        elapsed_us: times[times.len() / 2],
+        ..first
+    }
+}
+
+/// Runs all files, `opts.jobs` at a time, in file order in the result.
+pub async fn run_files(
+    files: Vec<Result<SltFile, slt::SltError>>,
+    endpoints: Arc<Vec<Connected>>,
+    opts: &RunOptions,
+    progress: Option<ProgressBar>,
+) -> Vec<FileRun> {
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(opts.jobs.max(1)));
+    let mut handles = Vec::new();
+    for f in files {
+        match f {
+            Err(e) => handles.push(tokio::spawn({
+                let msg = e.to_string();
+                let feature = slt::feature_of(std::path::Path::new(&e.file));
+                async move {
+                    FileRun {
+                        file: e.file.clone(),
+                        feature,
+                        steps: Vec::new(),
+                        error: Some(msg),
+                        elapsed: Duration::ZERO,
+                    }
+                }
+            })),
+            Ok(file) => {
+                let sem = semaphore.clone();
+                let eps = endpoints.clone();
+                let opts = opts.clone();
+                let pb = progress.clone();
+                handles.push(tokio::spawn(async move {
+                    let _permit = sem.acquire_owned().await;
+                    run_file(&file, &eps, &opts, pb.as_ref()).await
+                }));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for h in handles {
+        match h.await {
+            Ok(r) => out.push(r),
+            Err(e) => out.push(FileRun {
+                file: "?".into(),
+                feature: "?".into(),
+                steps: Vec::new(),
+                error: Some(format!("internal error: {e}")),
+                elapsed: Duration::ZERO,
+            }),
+        }
+    }
+    out
+}
+
+/// The number of steps in parsed files, for the progress bar.
+pub fn count_steps(files: &[Result<SltFile, slt::SltError>]) -> u64 {
+    files
+        .iter()
+        .flatten()
+        .map(|f| f.items.iter().filter(|i| matches!(i, Item::Step(_))).count() as u64)
+        .sum()
+}
