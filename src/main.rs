@@ -4,7 +4,11 @@ use clap::{Parser, Subcommand};
 use halocheck::commands::{self, EndpointArgs, RecordArgs, RunArgs};
 
 #[derive(Parser)]
-#[command(name = "halocheck", version, about = "How compatible is OpenHalo with MySQL? Differential SQL testing against a MySQL reference.")]
+#[command(
+    name = "halocheck",
+    version,
+    about = "How compatible is OpenHalo with MySQL? Differential SQL testing against a MySQL reference."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -25,7 +29,10 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("halocheck: cannot start the async runtime: {e}");

@@ -60,7 +60,9 @@ pub struct ExecArgs {
 impl ExecArgs {
     fn options(&self, repeat: usize) -> Result<RunOptions, Failure> {
         if !(self.timeout > 0.0 && self.timeout.is_finite()) {
-            return Err(Failure::usage("--timeout must be a positive number of seconds"));
+            return Err(Failure::usage(
+                "--timeout must be a positive number of seconds",
+            ));
         }
         if self.jobs == 0 {
             return Err(Failure::usage("-j must be at least 1"));
@@ -144,10 +146,17 @@ pub fn resolve_endpoints(
             "no target: give --target URL (and --reference URL), or name them in halocheck.toml under [run]",
         ));
     }
-    let mut names: Vec<&str> = reference.iter().chain(&targets).map(|e| e.name.as_str()).collect();
+    let mut names: Vec<&str> = reference
+        .iter()
+        .chain(&targets)
+        .map(|e| e.name.as_str())
+        .collect();
     names.sort_unstable();
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-        return Err(Failure::usage(format!("two endpoints are named `{}`", w[0])));
+        return Err(Failure::usage(format!(
+            "two endpoints are named `{}`",
+            w[0]
+        )));
     }
     let timeout = Duration::from_secs_f64(args.connect_timeout.max(0.1));
     for label in &args.labels {
@@ -158,7 +167,9 @@ pub fn resolve_endpoints(
             .iter_mut()
             .chain(targets.iter_mut())
             .find(|e| e.name == name)
-            .ok_or_else(|| Failure::usage(format!("--label `{label}`: no endpoint named `{name}`")))?;
+            .ok_or_else(|| {
+                Failure::usage(format!("--label `{label}`: no endpoint named `{name}`"))
+            })?;
         spec.labels.push(l.to_string());
     }
     for e in reference.iter_mut().chain(targets.iter_mut()) {
@@ -209,7 +220,9 @@ pub fn load_corpus(paths: &[PathBuf]) -> Result<Vec<Result<slt::SltFile, slt::Sl
         if Path::new("slt").is_dir() {
             vec![PathBuf::from("slt")]
         } else {
-            return Err(Failure::usage("no .slt paths given and no slt/ directory here"));
+            return Err(Failure::usage(
+                "no .slt paths given and no slt/ directory here",
+            ));
         }
     } else {
         paths.to_vec()

@@ -34,17 +34,28 @@ pub async fn record(args: RecordArgs, endpoints: EndpointArgs) -> Result<i32, Fa
         };
         let mut updates = Vec::new();
         let (mut kept, mut not_run) = (0, 0);
-        for s in run.steps.iter().filter(|s| s.step.own && s.not_run.is_none()) {
+        for s in run
+            .steps
+            .iter()
+            .filter(|s| s.step.own && s.not_run.is_none())
+        {
             let Some(obs) = s.observations.first().cloned().flatten() else {
                 not_run += 1;
                 continue;
             };
-            if matches!(obs.result, Observed::Timeout | Observed::ConnectionLost { .. }) {
+            if matches!(
+                obs.result,
+                Observed::Timeout | Observed::ConnectionLost { .. }
+            ) {
                 eprintln!(
                     "halocheck: {}:{}: {} on the reference; expectation left as it was",
                     s.step.file,
                     s.step.line,
-                    if matches!(obs.result, Observed::Timeout) { "timeout" } else { "connection lost" }
+                    if matches!(obs.result, Observed::Timeout) {
+                        "timeout"
+                    } else {
+                        "connection lost"
+                    }
                 );
                 not_run += 1;
                 continue;
@@ -53,7 +64,9 @@ pub async fn record(args: RecordArgs, endpoints: EndpointArgs) -> Result<i32, Fa
                 kept += 1;
                 continue;
             }
-            if let Some(new) = expectation_from(&obs.result, s.step.is_query, &s.step.expect, &s.ctx) {
+            if let Some(new) =
+                expectation_from(&obs.result, s.step.is_query, &s.step.expect, &s.ctx)
+            {
                 updates.push((&s.step, render_step(&s.step, &new)));
             }
         }
@@ -62,13 +75,18 @@ pub async fn record(args: RecordArgs, endpoints: EndpointArgs) -> Result<i32, Fa
             let text = rewrite(&original, &updates);
             let tmp = format!("{}.halocheck-tmp", run.file);
             // Write then rename, so an interrupted record never truncates a file.
-            if let Err(e) = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, &run.file)) {
+            if let Err(e) =
+                std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, &run.file))
+            {
                 eprintln!("halocheck: {}: cannot write: {e}", run.file);
                 failed = true;
                 continue;
             }
         }
-        println!("{}: {changed} updated, {kept} unchanged, {not_run} not run", run.file);
+        println!(
+            "{}: {changed} updated, {kept} unchanged, {not_run} not run",
+            run.file
+        );
     }
     Ok(if failed { exit::USAGE } else { exit::OK })
 }

@@ -17,14 +17,20 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
     let (reference, targets) = resolve_endpoints(&args.endpoints, true)?;
     let opts = args.exec.options(args.repeat)?;
     let files = load_corpus(&args.paths)?;
-    let specs: Vec<_> = reference.iter().cloned().chain(targets.iter().cloned()).collect();
+    let specs: Vec<_> = reference
+        .iter()
+        .cloned()
+        .chain(targets.iter().cloned())
+        .collect();
     let connected = connect_all(&specs).await?;
     let has_reference = reference.is_some();
 
     let started_at = chrono::Utc::now();
     let clock = Instant::now();
     let progress = ProgressBar::new(count_steps(&files));
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} records {elapsed} (eta {eta})") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} records {elapsed} (eta {eta})")
+    {
         progress.set_style(style);
     }
     let file_errors: Vec<String> = files
@@ -62,7 +68,11 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
             .iter()
             .enumerate()
             .map(|(i, c)| EndpointReport {
-                role: if has_reference && i == 0 { "reference" } else { "target" },
+                role: if has_reference && i == 0 {
+                    "reference"
+                } else {
+                    "target"
+                },
                 info: c.info.clone(),
             })
             .collect(),
@@ -77,6 +87,7 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
             .map(|r| FileSummary {
                 file: r.file.clone(),
                 feature: r.feature.clone(),
+                scratch: r.scratch.clone(),
                 steps: r.steps.len(),
                 elapsed_ms: r.elapsed.as_millis() as u64,
                 error: r.error.clone(),
@@ -85,12 +96,15 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
         records,
     };
     let out = args.out.clone().unwrap_or_else(|| {
-        let first = names.get(usize::from(has_reference)).cloned().unwrap_or_default();
+        let first = names
+            .get(usize::from(has_reference))
+            .cloned()
+            .unwrap_or_default();
         PathBuf::from("reports").join(format!("{}-{first}", started_at.format("%Y%m%dT%H%M%SZ")))
     });
-    report
-        .write(&out)
-        .map_err(|e| Failure::usage(format!("cannot write the report to {}: {e}", out.display())))?;
+    report.write(&out).map_err(|e| {
+        Failure::usage(format!("cannot write the report to {}: {e}", out.display()))
+    })?;
 
     print!("{}", terminal_table(&report));
     for n in &report.notes {
@@ -98,14 +112,20 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
     }
     let stale = report.stale_count();
     if stale > 0 {
-        println!("{stale} records are stale: the reference no longer matches the file (see summary.md)");
+        println!(
+            "{stale} records are stale: the reference no longer matches the file (see summary.md)"
+        );
     }
     for e in &file_errors {
         eprintln!("halocheck: {e}");
     }
     for f in report.files.iter().filter(|f| f.error.is_some()) {
         if !file_errors.iter().any(|e| Some(e) == f.error.as_ref()) {
-            eprintln!("halocheck: {}: {}", f.file, f.error.as_deref().unwrap_or(""));
+            eprintln!(
+                "halocheck: {}: {}",
+                f.file,
+                f.error.as_deref().unwrap_or("")
+            );
         }
     }
     println!("report: {}", out.join("summary.md").display());
@@ -121,7 +141,10 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
             .map(|t| format!("{} ({:.2}%)", t.endpoint, t.overall.strict.unwrap_or(0.0)))
             .collect();
         if !failing.is_empty() {
-            eprintln!("halocheck: strict score below {min}%: {}", failing.join(", "));
+            eprintln!(
+                "halocheck: strict score below {min}%: {}",
+                failing.join(", ")
+            );
             return Ok(exit::GATE);
         }
     }

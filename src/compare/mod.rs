@@ -162,9 +162,16 @@ pub fn compare(reference: &Observed, target: &Observed, ctx: &CompareContext) ->
                 Outcome::Pass
             }
         }
-        (Rows { columns: c1, rows: r1 }, Rows { columns: c2, rows: r2 }) => {
-            compare_rows(c1, r1, c2, r2, ctx.sort)
-        }
+        (
+            Rows {
+                columns: c1,
+                rows: r1,
+            },
+            Rows {
+                columns: c2,
+                rows: r2,
+            },
+        ) => compare_rows(c1, r1, c2, r2, ctx.sort),
         // One side produced a result set and the other did not.
         _ => Outcome::Divergent(DivergenceKind::Values),
     }
@@ -291,7 +298,11 @@ fn canonical_datetime(s: &str) -> Option<String> {
         return None;
     }
     let date = &s[..10];
-    if !date.bytes().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit()) {
+    if !date
+        .bytes()
+        .enumerate()
+        .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+    {
         return None;
     }
     let rest = &s[10..];
@@ -322,7 +333,14 @@ pub fn check_expectation(expect: &Expectation, obs: &Observed, ctx: &CompareCont
         _ => {}
     }
     match (expect, obs) {
-        (Expectation::Error(e), Observed::Error { code, sqlstate, message }) => {
+        (
+            Expectation::Error(e),
+            Observed::Error {
+                code,
+                sqlstate,
+                message,
+            },
+        ) => {
             if e.matches(*code, sqlstate.as_deref(), message) {
                 Outcome::Pass
             } else {
@@ -362,7 +380,12 @@ fn normalize_line(s: &str) -> String {
 
 /// Compares expected result lines with actual rows. Lines may hold a row each
 /// (sqllogictest-rs style) or a value each (SQLite style); both are accepted.
-pub fn compare_lines(expected: &[String], rows: &Rows, sort: SortMode, ctx: &CompareContext) -> Outcome {
+pub fn compare_lines(
+    expected: &[String],
+    rows: &Rows,
+    sort: SortMode,
+    ctx: &CompareContext,
+) -> Outcome {
     if let [only] = expected
         && let Some((n, hash)) = parse_hash_line(only)
     {
@@ -415,9 +438,18 @@ pub fn compare_lines(expected: &[String], rows: &Rows, sort: SortMode, ctx: &Com
 
 /// The expectation a reference observation implies, for record mode.
 /// `types` of the old expectation are replaced by the reference's columns.
-pub fn expectation_from(obs: &Observed, is_query: bool, old: &Expectation, ctx: &CompareContext) -> Option<Expectation> {
+pub fn expectation_from(
+    obs: &Observed,
+    is_query: bool,
+    old: &Expectation,
+    ctx: &CompareContext,
+) -> Option<Expectation> {
     match obs {
-        Observed::Error { code, sqlstate, message } => Some(Expectation::Error(match code {
+        Observed::Error {
+            code,
+            sqlstate,
+            message,
+        } => Some(Expectation::Error(match code {
             Some(c) => ErrorExpectation::Codes(vec![*c]),
             None => ErrorExpectation::Other(match sqlstate {
                 Some(s) => sqllogictest::ExpectedError::from_actual_error(None, &format!("({s})")),

@@ -4,12 +4,18 @@ use md5::{Digest, Md5};
 use sqllogictest::{ResultMode, SortMode};
 
 /// One value as a file spells it: `NULL` for SQL NULL, `(empty)` for the
-/// empty string, line breaks escaped so that a value stays on one line.
+/// empty string; the strings `NULL` and `(empty)` themselves become `\NULL`
+/// and `\(empty)` (backslashes are doubled, so this is unambiguous), and line
+/// breaks are escaped so that a value stays on one line.
 pub fn render_value(v: Option<&str>) -> String {
     match v {
         None => "NULL".to_string(),
         Some("") => "(empty)".to_string(),
-        Some(s) => s.replace('\\', "\\\\").replace('\n', "\\n").replace('\r', "\\r"),
+        Some(s @ ("NULL" | "(empty)")) => format!("\\{s}"),
+        Some(s) => s
+            .replace('\\', "\\\\")
+            .replace('\n', "\\n")
+            .replace('\r', "\\r"),
     }
 }
 

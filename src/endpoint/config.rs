@@ -44,8 +44,7 @@ impl ProjectConfig {
         if !path.exists() {
             return Ok(ProjectConfig::default());
         }
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
@@ -114,6 +113,8 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_rejected() {
-        assert!(toml::from_str::<ProjectConfig>("[endpoints.a]\nurl='mysql://h'\nuser='x'").is_err());
+        assert!(
+            toml::from_str::<ProjectConfig>("[endpoints.a]\nurl='mysql://h'\nuser='x'").is_err()
+        );
     }
 }

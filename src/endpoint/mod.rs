@@ -147,7 +147,9 @@ pub enum Observed {
         rows: Vec<Vec<Option<String>>>,
     },
     /// Success without a result set.
-    Done { affected_rows: u64 },
+    Done {
+        affected_rows: u64,
+    },
     Error {
         /// MySQL error code; `None` on postgres:// endpoints.
         code: Option<u16>,
@@ -155,7 +157,9 @@ pub enum Observed {
         message: String,
     },
     Timeout,
-    ConnectionLost { message: String },
+    ConnectionLost {
+        message: String,
+    },
 }
 
 impl Observed {
@@ -282,7 +286,10 @@ mod tests {
 
     #[test]
     fn password_variable_name() {
-        assert_eq!(password_env_var("open-halo"), "HALOCHECK_OPEN_HALO_PASSWORD");
+        assert_eq!(
+            password_env_var("open-halo"),
+            "HALOCHECK_OPEN_HALO_PASSWORD"
+        );
         assert_eq!(password_env_var("ref"), "HALOCHECK_REF_PASSWORD");
     }
 

@@ -6,7 +6,9 @@ use mysql_async::consts::{ColumnFlags, ColumnType};
 use mysql_async::prelude::Queryable;
 use mysql_async::{BinaryProtocol, Conn, Opts, OptsBuilder, QueryResult, TextProtocol, Value};
 
-use super::{Column, ConnectError, EndpointSpec, Flavour, Observed, StatementProtocol, TypeCategory};
+use super::{
+    Column, ConnectError, EndpointSpec, Flavour, Observed, StatementProtocol, TypeCategory,
+};
 
 /// How long a statement may go on after KILL QUERY before the connection is dropped.
 const KILL_GRACE: Duration = Duration::from_secs(5);
@@ -53,7 +55,14 @@ async fn open_opts(opts: Opts, timeout: Duration) -> Result<Conn, String> {
 fn describe(e: &mysql_async::Error) -> String {
     match e {
         mysql_async::Error::Server(s) => format!("error {} ({}): {}", s.code, s.state, s.message),
-        other => other.to_string(),
+        other => {
+            // The driver nests the same I/O error several times; the root says it all.
+            let mut root: &dyn std::error::Error = other;
+            while let Some(next) = root.source() {
+                root = next;
+            }
+            root.to_string()
+        }
     }
 }
 
@@ -189,7 +198,8 @@ impl MysqlSession {
 /// in which case the caller drops the connection after the grace period.
 async fn kill_query(opts: Opts, conn_id: u32, timeout: Duration) {
     if let Ok(mut conn) = open_opts(opts, timeout).await {
-        let _ = tokio::time::timeout(timeout, conn.query_drop(format!("KILL QUERY {conn_id}"))).await;
+        let _ =
+            tokio::time::timeout(timeout, conn.query_drop(format!("KILL QUERY {conn_id}"))).await;
         let _ = tokio::time::timeout(timeout, conn.disconnect()).await;
     }
 }
@@ -281,7 +291,9 @@ async fn collect_text(
 async fn collect_binary(
     mut result: QueryResult<'_, '_, BinaryProtocol>,
 ) -> Result<Observed, mysql_async::Error> {
-    collect_sets!(result, |c: &mysql_async::Column, v: Value| render_binary(c, v))
+    collect_sets!(result, |c: &mysql_async::Column, v: Value| render_binary(
+        c, v
+    ))
 }
 
 fn render_text(v: Value) -> Option<String> {
@@ -393,7 +405,9 @@ fn column_of(c: &mysql_async::Column) -> Column {
         }
         _ => TypeCategory::Unknown,
     };
-    let mut type_name = format!("{t:?}").trim_start_matches("MYSQL_TYPE_").to_string();
+    let mut type_name = format!("{t:?}")
+        .trim_start_matches("MYSQL_TYPE_")
+        .to_string();
     if c.flags().contains(ColumnFlags::UNSIGNED_FLAG) {
         type_name.push_str(" UNSIGNED");
     }

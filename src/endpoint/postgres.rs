@@ -9,7 +9,9 @@ use std::time::Duration;
 use tokio_postgres::types::Type;
 use tokio_postgres::{CancelToken, Client, NoTls, SimpleQueryMessage};
 
-use super::{Column, ConnectError, EndpointSpec, Flavour, Observed, StatementProtocol, TypeCategory};
+use super::{
+    Column, ConnectError, EndpointSpec, Flavour, Observed, StatementProtocol, TypeCategory,
+};
 
 const CANCEL_GRACE: Duration = Duration::from_secs(5);
 
@@ -46,16 +48,14 @@ impl PgSession {
             scratch: scratch.map(str::to_string),
             endpoint: spec.name.clone(),
         };
-        s.reconnect().await.map_err(|m| ConnectError::new(spec, m))?;
+        s.reconnect()
+            .await
+            .map_err(|m| ConnectError::new(spec, m))?;
         Ok(s)
     }
 
     async fn reconnect(&mut self) -> Result<(), String> {
-        let (client, connection) = self
-            .config
-            .connect(NoTls)
-            .await
-            .map_err(|e| describe(&e))?;
+        let (client, connection) = self.config.connect(NoTls).await.map_err(|e| describe(&e))?;
         tokio::spawn(async move {
             // The connection ends when the client is dropped or the server goes away.
             let _ = connection.await;
@@ -181,7 +181,11 @@ fn is_single_statement(sql: &str) -> bool {
     !sql.trim().trim_end_matches(';').contains(';')
 }
 
-async fn run(client: &Client, sql: &str, want_types: bool) -> Result<Observed, tokio_postgres::Error> {
+async fn run(
+    client: &Client,
+    sql: &str,
+    want_types: bool,
+) -> Result<Observed, tokio_postgres::Error> {
     let types: Option<Vec<(String, Type)>> = if want_types && is_single_statement(sql) {
         match client.prepare(sql).await {
             Ok(stmt) => Some(
@@ -218,7 +222,11 @@ async fn run(client: &Client, sql: &str, want_types: bool) -> Result<Observed, t
             }
             SimpleQueryMessage::Row(row) => {
                 if let Some((_, rows)) = current.as_mut() {
-                    rows.push((0..row.len()).map(|i| row.get(i).map(str::to_string)).collect());
+                    rows.push(
+                        (0..row.len())
+                            .map(|i| row.get(i).map(str::to_string))
+                            .collect(),
+                    );
                 }
             }
             SimpleQueryMessage::CommandComplete(n) => {

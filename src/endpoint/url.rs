@@ -80,7 +80,11 @@ impl EndpointUrl {
         let (protocol, default_port) = match scheme {
             "mysql" | "mariadb" => (Protocol::Mysql, 3306),
             "postgres" | "postgresql" => (Protocol::Postgres, 5432),
-            other => return Err(format!("unknown scheme `{other}` (use mysql:// or postgres://)")),
+            other => {
+                return Err(format!(
+                    "unknown scheme `{other}` (use mysql:// or postgres://)"
+                ));
+            }
         };
         // Query parameters are not used; drop them.
         let rest = rest.split('?').next().unwrap_or("");

@@ -49,7 +49,10 @@ pub fn summary(r: &Report) -> String {
         "Started {} · {:.1} s · protocol `{}` · halocheck {}\n",
         r.started_at, r.duration_s, r.protocol, r.tool_version
     );
-    let _ = writeln!(o, "| endpoint | role | flavour | version |\n|---|---|---|---|");
+    let _ = writeln!(
+        o,
+        "| endpoint | role | flavour | version |\n|---|---|---|---|"
+    );
     for e in &r.endpoints {
         let _ = writeln!(
             o,
@@ -94,14 +97,18 @@ pub fn summary(r: &Report) -> String {
                 f.records,
                 pct(f.strict),
                 pct(f.lenient),
-                f.median_ratio.map(|x| format!("{x:.2}×")).unwrap_or_else(|| "-".into()),
+                f.median_ratio
+                    .map(|x| format!("{x:.2}×"))
+                    .unwrap_or_else(|| "-".into()),
                 top_outcomes(f, 3)
             );
         }
         let mut worst: Vec<&RecordResult> = r
             .records
             .iter()
-            .filter(|x| x.endpoint == t.endpoint && !matches!(x.verdict, Outcome::Pass | Outcome::Skipped))
+            .filter(|x| {
+                x.endpoint == t.endpoint && !matches!(x.verdict, Outcome::Pass | Outcome::Skipped)
+            })
             .collect();
         worst.sort_by_key(|x| (severity(x.verdict), x.file.clone(), x.line));
         if !worst.is_empty() {

@@ -27,6 +27,8 @@ pub struct EndpointReport {
 pub struct FileSummary {
     pub file: String,
     pub feature: String,
+    /// Scratch database (schema on postgres://) of each endpoint, in endpoint order.
+    pub scratch: Vec<String>,
     pub steps: usize,
     pub elapsed_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -79,7 +81,13 @@ pub fn terminal_table(report: &Report) -> String {
     let mut out = String::new();
     for t in &report.targets {
         out.push_str(&format!("\ntarget `{}`\n", t.endpoint));
-        let width = t.features.iter().map(|f| f.name.len()).max().unwrap_or(7).max(7);
+        let width = t
+            .features
+            .iter()
+            .map(|f| f.name.len())
+            .max()
+            .unwrap_or(7)
+            .max(7);
         out.push_str(&format!(
             "  {:<width$}  {:>7}  {:>8}  {:>8}  {:>7}  top outcomes\n",
             "feature", "records", "strict", "lenient", "ratio"
@@ -91,7 +99,9 @@ pub fn terminal_table(report: &Report) -> String {
                 f.records,
                 pct(f.strict),
                 pct(f.lenient),
-                f.median_ratio.map(|r| format!("{r:.2}x")).unwrap_or_else(|| "-".into()),
+                f.median_ratio
+                    .map(|r| format!("{r:.2}x"))
+                    .unwrap_or_else(|| "-".into()),
                 top_outcomes(f, 3)
             ));
         }
@@ -108,7 +118,11 @@ pub fn terminal_table(report: &Report) -> String {
 
 /// The most frequent non-pass outcomes of a feature, e.g. `unsupported 4, divergent/values 2`.
 pub fn top_outcomes(f: &FeatureScore, n: usize) -> String {
-    let mut v: Vec<(&String, &u64)> = f.counts.iter().filter(|(k, _)| k.as_str() != "pass").collect();
+    let mut v: Vec<(&String, &u64)> = f
+        .counts
+        .iter()
+        .filter(|(k, _)| k.as_str() != "pass")
+        .collect();
     v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     v.into_iter()
         .take(n)

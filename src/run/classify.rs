@@ -34,7 +34,11 @@ pub struct RecordResult {
 
 /// Outcomes of every step of a file, for each target. With a reference, the
 /// reference is endpoint 0 and the targets follow; without, all are targets.
-pub fn classify(run: &FileRun, has_reference: bool, endpoint_names: &[String]) -> Vec<RecordResult> {
+pub fn classify(
+    run: &FileRun,
+    has_reference: bool,
+    endpoint_names: &[String],
+) -> Vec<RecordResult> {
     let first_target = usize::from(has_reference);
     let mut out = Vec::new();
     for s in &run.steps {
@@ -44,8 +48,10 @@ pub fn classify(run: &FileRun, has_reference: bool, endpoint_names: &[String]) -
             None
         };
         let stale = reference.as_ref().is_some_and(|r| {
-            !matches!(r.result, Observed::Timeout | Observed::ConnectionLost { .. })
-                && compare::check_expectation(&s.step.expect, &r.result, &s.ctx) != Outcome::Pass
+            !matches!(
+                r.result,
+                Observed::Timeout | Observed::ConnectionLost { .. }
+            ) && compare::check_expectation(&s.step.expect, &r.result, &s.ctx) != Outcome::Pass
         });
         for t in first_target..endpoint_names.len() {
             let target = s.observations.get(t).cloned().flatten();
@@ -56,20 +62,36 @@ pub fn classify(run: &FileRun, has_reference: bool, endpoint_names: &[String]) -
                     (_, None) => Outcome::Skipped,
                     (Some(_), Some(_)) if stale => Outcome::Stale,
                     (Some(r), Some(t)) => compare::compare(&r.result, &t.result, &s.ctx),
-                    (None, Some(t)) => compare::check_expectation(&s.step.expect, &t.result, &s.ctx),
+                    (None, Some(t)) => {
+                        compare::check_expectation(&s.step.expect, &t.result, &s.ctx)
+                    }
                 }
             };
             let diff = match verdict {
                 Outcome::Pass | Outcome::Skipped => None,
-                Outcome::Stale => reference
-                    .as_ref()
-                    .map(|r| unified_diff(&expectation_text(&s.step.expect), &observation_text(&r.result, s), "file", "reference")),
+                Outcome::Stale => reference.as_ref().map(|r| {
+                    unified_diff(
+                        &expectation_text(&s.step.expect),
+                        &observation_text(&r.result, s),
+                        "file",
+                        "reference",
+                    )
+                }),
                 _ => target.as_ref().map(|t| {
                     let expected = match &reference {
                         Some(r) => observation_text(&r.result, s),
                         None => expectation_text(&s.step.expect),
                     };
-                    unified_diff(&expected, &observation_text(&t.result, s), if reference.is_some() { "reference" } else { "file" }, "target")
+                    unified_diff(
+                        &expected,
+                        &observation_text(&t.result, s),
+                        if reference.is_some() {
+                            "reference"
+                        } else {
+                            "file"
+                        },
+                        "target",
+                    )
                 }),
             };
             out.push(RecordResult {
@@ -110,7 +132,11 @@ pub fn observation_text(o: &Observed, s: &StepRun) -> Vec<String> {
             v
         }
         Observed::Done { affected_rows } => vec![format!("-- ok, {affected_rows} rows affected")],
-        Observed::Error { code, sqlstate, message } => vec![format!(
+        Observed::Error {
+            code,
+            sqlstate,
+            message,
+        } => vec![format!(
             "-- error {} ({}): {message}",
             code.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
             sqlstate.as_deref().unwrap_or("-")

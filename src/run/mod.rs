@@ -111,7 +111,11 @@ pub async fn probe(spec: &EndpointSpec) -> Result<Connected, ConnectError> {
 
 /// Compares dotted version numbers (`1.3` < `1.4` < `1.10`).
 pub fn version_less(a: &str, b: &str) -> bool {
-    let parse = |s: &str| -> Vec<u32> { s.split('.').map(|p| p.trim().parse().unwrap_or(0)).collect() };
+    let parse = |s: &str| -> Vec<u32> {
+        s.split('.')
+            .map(|p| p.trim().parse().unwrap_or(0))
+            .collect()
+    };
     parse(a) < parse(b)
 }
 
@@ -130,13 +134,17 @@ pub struct StepRun {
 pub struct FileRun {
     pub file: String,
     pub feature: String,
+    /// Scratch database (schema on postgres://) of each endpoint, in endpoint order.
+    pub scratch: Vec<String>,
     pub steps: Vec<StepRun>,
     pub error: Option<String>,
     pub elapsed: Duration,
 }
 
 fn random_suffix() -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
     h.write_u128(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -180,7 +188,12 @@ impl Scratch {
         admin
             .admin(&format!("CREATE {what} {}", quote_ident(protocol, name)))
             .await
-            .map_err(|e| format!("endpoint `{}`: cannot create scratch {name}: {e}", c.spec.name))?;
+            .map_err(|e| {
+                format!(
+                    "endpoint `{}`: cannot create scratch {name}: {e}",
+                    c.spec.name
+                )
+            })?;
         Ok(Scratch {
             admin,
             spec: c.spec.clone(),
@@ -192,9 +205,14 @@ impl Scratch {
     async fn drop(mut self, keep: bool) -> Result<(), String> {
         if !keep {
             let sql = match self.protocol {
-                Protocol::Mysql => format!("DROP DATABASE {}", quote_ident(self.protocol, &self.name)),
+                Protocol::Mysql => {
+                    format!("DROP DATABASE {}", quote_ident(self.protocol, &self.name))
+                }
                 Protocol::Postgres => {
-                    format!("DROP SCHEMA {} CASCADE", quote_ident(self.protocol, &self.name))
+                    format!(
+                        "DROP SCHEMA {} CASCADE",
+                        quote_ident(self.protocol, &self.name)
+                    )
                 }
             };
             let mut result = self.admin.admin(&sql).await;
@@ -223,14 +241,17 @@ pub async fn run_file(
     let mut run = FileRun {
         file: file.path.display().to_string(),
         feature: file.feature.clone(),
+        scratch: Vec::new(),
         steps: Vec::new(),
         error: None,
         elapsed: Duration::ZERO,
     };
-    let scratch_db = scratch_name(&file.path);
+    // One name per endpoint, so that two endpoints on one server never collide.
+    let names: Vec<String> = endpoints.iter().map(|_| scratch_name(&file.path)).collect();
+    run.scratch = names.clone();
     let mut scratches = Vec::new();
-    for c in endpoints {
-        match Scratch::create(c, &scratch_db).await {
+    for (c, scratch_db) in endpoints.iter().zip(&names) {
+        match Scratch::create(c, scratch_db).await {
             Ok(s) => scratches.push(s),
             Err(e) => {
                 run.error = Some(e);
@@ -239,7 +260,7 @@ pub async fn run_file(
         }
     }
     if run.error.is_none() {
-        execute_items(file, endpoints, opts, &scratch_db, progress, &mut run).await;
+        execute_items(file, endpoints, opts, &names, progress, &mut run).await;
     }
     for s in scratches {
         if let Err(e) = s.drop(opts.keep).await {
@@ -247,7 +268,11 @@ pub async fn run_file(
         }
     }
     if opts.keep {
-        eprintln!("kept scratch database {scratch_db} for {}", run.file);
+        eprintln!(
+            "kept scratch databases {} for {}",
+            names.join(", "),
+            run.file
+        );
     }
     run.elapsed = started.elapsed();
     run
@@ -257,7 +282,7 @@ async fn execute_items(
     file: &SltFile,
     endpoints: &[Connected],
     opts: &RunOptions,
-    scratch_db: &str,
+    scratch_names: &[String],
     progress: Option<&ProgressBar>,
     run: &mut FileRun,
 ) {
@@ -275,7 +300,11 @@ async fn execute_items(
             Item::HashThreshold(t) => ctx.hash_threshold = *t,
             Item::SortMode(m) => ctx.sort = *m,
             Item::ResultMode(m) => ctx.result_mode = *m,
-            Item::NotRun { file: f, line, what } => {
+            Item::NotRun {
+                file: f,
+                line,
+                what,
+            } => {
                 run.steps.push(StepRun {
                     step: Step {
                         file: f.clone(),
@@ -303,7 +332,7 @@ async fn execute_items(
                     }
                     let key = (i, step.connection.clone());
                     if !sessions.contains_key(&key) {
-                        match Session::connect(&c.spec, Some(scratch_db)).await {
+                        match Session::connect(&c.spec, Some(&scratch_names[i])).await {
                             Ok(s) => {
                                 sessions.insert(key.clone(), s);
                             }
@@ -402,6 +431,7 @@ pub async fn run_files(
                     FileRun {
                         file: e.file.clone(),
                         feature,
+                        scratch: Vec::new(),
                         steps: Vec::new(),
                         error: Some(msg),
                         elapsed: Duration::ZERO,
@@ -427,6 +457,7 @@ pub async fn run_files(
             Err(e) => out.push(FileRun {
                 file: "?".into(),
                 feature: "?".into(),
+                scratch: Vec::new(),
                 steps: Vec::new(),
                 error: Some(format!("internal error: {e}")),
                 elapsed: Duration::ZERO,
@@ -441,6 +472,11 @@ pub fn count_steps(files: &[Result<SltFile, slt::SltError>]) -> u64 {
     files
         .iter()
         .flatten()
-        .map(|f| f.items.iter().filter(|i| matches!(i, Item::Step(_))).count() as u64)
+        .map(|f| {
+            f.items
+                .iter()
+                .filter(|i| matches!(i, Item::Step(_)))
+                .count() as u64
+        })
         .sum()
 }

@@ -97,7 +97,11 @@ pub enum Item {
     SortMode(SortMode),
     ResultMode(ResultMode),
     /// Records we deliberately do not execute (`system`, `let`), reported as skipped.
-    NotRun { file: String, line: u32, what: String },
+    NotRun {
+        file: String,
+        line: u32,
+        what: String,
+    },
 }
 
 /// A parsed corpus file.
@@ -219,12 +223,13 @@ fn parse_into(path: &Path, own: bool, depth: usize, items: &mut Vec<Item>) -> Re
         line: 0,
         message: e.to_string(),
     })?;
-    let records = sqllogictest::parse_with_name::<DefaultColumnType>(&preprocess(&text), name.as_str())
-        .map_err(|e| SltError {
-            file: name.clone(),
-            line: e.location().line(),
-            message: e.kind().to_string(),
-        })?;
+    let records =
+        sqllogictest::parse_with_name::<DefaultColumnType>(&preprocess(&text), name.as_str())
+            .map_err(|e| SltError {
+                file: name.clone(),
+                line: e.location().line(),
+                message: e.kind().to_string(),
+            })?;
     for r in records {
         match r {
             Record::Statement {
@@ -243,7 +248,9 @@ fn parse_into(path: &Path, own: bool, depth: usize, items: &mut Vec<Item>) -> Re
                 expect: match expected {
                     StatementExpect::Ok => Expectation::Ok,
                     StatementExpect::Count(n) => Expectation::Count(n),
-                    StatementExpect::Error(e) => Expectation::Error(ErrorExpectation::from_crate(e)),
+                    StatementExpect::Error(e) => {
+                        Expectation::Error(ErrorExpectation::from_crate(e))
+                    }
                 },
                 is_query: false,
                 own,
@@ -270,7 +277,10 @@ fn parse_into(path: &Path, own: bool, depth: usize, items: &mut Vec<Item>) -> Re
                         results,
                         ..
                     } => Expectation::Rows {
-                        types: types.iter().map(sqllogictest::ColumnType::to_char).collect(),
+                        types: types
+                            .iter()
+                            .map(sqllogictest::ColumnType::to_char)
+                            .collect(),
                         sort: sort_mode,
                         label,
                         results,
@@ -347,10 +357,15 @@ pub fn should_run(conditions: &[Condition], labels: &[String]) -> bool {
 
 /// Whether a statement only reads (and so may be repeated for timing).
 pub fn is_read_only(sql: &str) -> bool {
-    let s = sql.trim_start().trim_start_matches('(').to_ascii_lowercase();
+    let s = sql
+        .trim_start()
+        .trim_start_matches('(')
+        .to_ascii_lowercase();
     let first = s.split_whitespace().next().unwrap_or("");
-    matches!(first, "select" | "with" | "values" | "table" | "show" | "explain" | "describe" | "desc")
-        && !s.contains(" into ")
+    matches!(
+        first,
+        "select" | "with" | "values" | "table" | "show" | "explain" | "describe" | "desc"
+    ) && !s.contains(" into ")
         && !s.contains("for update")
         && !s.contains("lock in share mode")
         && !s.contains("for share")
@@ -438,7 +453,11 @@ mod tests {
     #[test]
     fn values_hashing_lines_and_includes() {
         let d = tmpdir("include");
-        write(&d, "inc/common.inc", "statement ok\nCREATE TABLE t(a int)\n");
+        write(
+            &d,
+            "inc/common.inc",
+            "statement ok\nCREATE TABLE t(a int)\n",
+        );
         let p = write(
             &d,
             "main.slt",
@@ -446,7 +465,9 @@ mod tests {
         );
         let f = load(&p).unwrap();
         assert_eq!(f.items.len(), 3);
-        let Item::Step(inc) = &f.items[0] else { panic!() };
+        let Item::Step(inc) = &f.items[0] else {
+            panic!()
+        };
         assert!(!inc.own && inc.file.ends_with("common.inc"));
         assert!(matches!(f.items[1], Item::HashThreshold(2)));
         let Item::Step(q) = &f.items[2] else { panic!() };
@@ -456,7 +477,11 @@ mod tests {
     #[test]
     fn parse_error_names_file_and_line() {
         let d = tmpdir("bad");
-        let p = write(&d, "bad.slt", "statement ok\nSELECT 1\n\nstatemnt ok\nSELECT 2\n");
+        let p = write(
+            &d,
+            "bad.slt",
+            "statement ok\nSELECT 1\n\nstatemnt ok\nSELECT 2\n",
+        );
         let e = load(&p).unwrap_err();
         assert_eq!(e.line, 4);
         assert!(e.to_string().contains("bad.slt:4:"), "{e}");
@@ -465,9 +490,24 @@ mod tests {
     #[test]
     fn conditions_and_read_only() {
         let labels = vec!["mariadb".to_string(), "ref".to_string()];
-        assert!(should_run(&[Condition::OnlyIf { label: "mariadb".into() }], &labels));
-        assert!(!should_run(&[Condition::SkipIf { label: "ref".into() }], &labels));
-        assert!(!should_run(&[Condition::OnlyIf { label: "mysql".into() }], &labels));
+        assert!(should_run(
+            &[Condition::OnlyIf {
+                label: "mariadb".into()
+            }],
+            &labels
+        ));
+        assert!(!should_run(
+            &[Condition::SkipIf {
+                label: "ref".into()
+            }],
+            &labels
+        ));
+        assert!(!should_run(
+            &[Condition::OnlyIf {
+                label: "mysql".into()
+            }],
+            &labels
+        ));
         assert!(is_read_only("  select 1"));
         assert!(is_read_only("(SELECT 1) UNION (SELECT 2)"));
         assert!(!is_read_only("SELECT 1 INTO @x"));
@@ -478,7 +518,10 @@ mod tests {
     #[test]
     fn feature_from_path() {
         assert_eq!(feature_of(Path::new("slt/types/int.slt")), "types");
-        assert_eq!(feature_of(Path::new("/a/slt/queries/joins/x.slt")), "queries");
+        assert_eq!(
+            feature_of(Path::new("/a/slt/queries/joins/x.slt")),
+            "queries"
+        );
         assert_eq!(feature_of(Path::new("tests/corpus/basic/x.slt")), "basic");
     }
 }

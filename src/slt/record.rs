@@ -26,10 +26,7 @@ pub fn render_step(step: &Step, expect: &Expectation) -> String {
             }
         },
         Expectation::Rows {
-            types,
-            sort,
-            label,
-            ..
+            types, sort, label, ..
         } => {
             out.push_str(&format!("query {types}"));
             if let Some(s) = sort {
@@ -147,10 +144,21 @@ mod tests {
     #[test]
     fn renders_every_expectation_kind() {
         let s = step(1, false, "DELETE FROM t", Expectation::Ok);
-        assert_eq!(render_step(&s, &Expectation::Count(3)), "statement count 3\nDELETE FROM t");
-        assert_eq!(render_step(&s, &Expectation::Ok), "statement ok\nDELETE FROM t");
-        let e = Expectation::Error(ErrorExpectation::Other(ExpectedError::SqlState("42P01".into())));
-        assert_eq!(render_step(&s, &e), "statement error (42P01)\nDELETE FROM t");
+        assert_eq!(
+            render_step(&s, &Expectation::Count(3)),
+            "statement count 3\nDELETE FROM t"
+        );
+        assert_eq!(
+            render_step(&s, &Expectation::Ok),
+            "statement ok\nDELETE FROM t"
+        );
+        let e = Expectation::Error(ErrorExpectation::Other(ExpectedError::SqlState(
+            "42P01".into(),
+        )));
+        assert_eq!(
+            render_step(&s, &e),
+            "statement error (42P01)\nDELETE FROM t"
+        );
         let q = step(1, true, "SELECT 1", Expectation::Ok);
         let r = Expectation::Rows {
             types: "I".into(),
