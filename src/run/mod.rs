@@ -351,7 +351,9 @@ async fn execute_items(
                         observations.push(None);
                         continue;
                     };
-                    observations.push(Some(execute_timed(session, step, opts).await));
+                    let mut obs = execute_timed(session, step, opts).await;
+                    mask_scratch(&mut obs.result, &scratch_names[i]);
+                    observations.push(Some(obs));
                 }
                 run.steps.push(StepRun {
                     step: step.clone(),
@@ -367,6 +369,27 @@ async fn execute_items(
     }
     for (_, s) in sessions {
         s.close().await;
+    }
+}
+
+/// The placeholder that replaces an endpoint's scratch database name in
+/// results, so that `SHOW TABLES` headers or `DATABASE()` compare equal.
+pub const SCRATCH_PLACEHOLDER: &str = "<scratch>";
+
+/// Replaces the (random) scratch name in column names, values and messages.
+pub fn mask_scratch(o: &mut Observed, scratch: &str) {
+    let fix = |s: &mut String| {
+        if s.contains(scratch) {
+            *s = s.replace(scratch, SCRATCH_PLACEHOLDER);
+        }
+    };
+    match o {
+        Observed::Rows { columns, rows } => {
+            columns.iter_mut().for_each(|c| fix(&mut c.name));
+            rows.iter_mut().flatten().flatten().for_each(fix);
+        }
+        Observed::Error { message, .. } | Observed::ConnectionLost { message } => fix(message),
+        Observed::Done { .. } | Observed::Timeout => {}
     }
 }
 
@@ -479,4 +502,59 @@ pub fn count_steps(files: &[Result<SltFile, slt::SltError>]) -> u64 {
                 .count() as u64
         })
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoint::{Column, TypeCategory};
+
+    #[test]
+    fn scratch_names_are_masked_everywhere() {
+        let mut o = Observed::Rows {
+            columns: vec![Column {
+                name: "Tables_in_halocheck_a_1234abcd".into(),
+                type_name: String::new(),
+                category: TypeCategory::Text,
+            }],
+            rows: vec![vec![Some("halocheck_a_1234abcd".into()), None]],
+        };
+        mask_scratch(&mut o, "halocheck_a_1234abcd");
+        let Observed::Rows { columns, rows } = o else {
+            panic!()
+        };
+        assert_eq!(columns[0].name, "Tables_in_<scratch>");
+        assert_eq!(rows[0], vec![Some("<scratch>".to_string()), None]);
+        let mut e = Observed::Error {
+            code: Some(1146),
+            sqlstate: None,
+            message: "Table 'halocheck_a_1234abcd.t' doesn't exist".into(),
+        };
+        mask_scratch(&mut e, "halocheck_a_1234abcd");
+        assert!(
+            matches!(e, Observed::Error { message, .. } if message == "Table '<scratch>.t' doesn't exist")
+        );
+    }
+
+    #[test]
+    fn scratch_names_fit_identifier_limits() {
+        let n = scratch_name(std::path::Path::new(
+            "slt/x/A very-long file name that goes on and on and on.slt",
+        ));
+        assert!(n.len() <= 63, "{n}");
+        assert!(n.starts_with("halocheck_a_very_long_file_name"), "{n}");
+        assert_ne!(
+            n,
+            scratch_name(std::path::Path::new(
+                "slt/x/A very-long file name that goes on and on and on.slt"
+            ))
+        );
+    }
+
+    #[test]
+    fn version_comparison() {
+        assert!(version_less("1.3", "1.4"));
+        assert!(!version_less("1.10", "1.4"));
+        assert!(!version_less("1.4", "1.4"));
+    }
 }
