@@ -8,6 +8,7 @@ pub mod compare;
 pub mod endpoint;
 pub mod report;
 pub mod run;
+pub mod sandbox;
 pub mod score;
 pub mod slt;
 

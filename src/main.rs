@@ -1,7 +1,7 @@
 //! The `halocheck` binary: parses arguments and calls one command per subcommand.
 
 use clap::{Parser, Subcommand};
-use halocheck::commands::{self, EndpointArgs, RecordArgs, RunArgs};
+use halocheck::commands::{self, EndpointArgs, RecordArgs, RunArgs, SandboxArgs};
 
 #[derive(Parser)]
 #[command(
@@ -25,6 +25,8 @@ enum Command {
         #[command(flatten)]
         endpoints: EndpointArgs,
     },
+    /// Start, check and stop throw-away local MariaDB/MySQL, PostgreSQL and OpenHalo servers.
+    Sandbox(SandboxArgs),
 }
 
 fn main() {
@@ -43,6 +45,7 @@ fn main() {
         match cli.command {
             Command::Run(args) => commands::run(args).await,
             Command::Record { args, endpoints } => commands::record(args, endpoints).await,
+            Command::Sandbox(args) => commands::sandbox(args).await,
         }
     });
     let code = match result {

@@ -2,6 +2,7 @@
 
 mod record;
 mod run;
+mod sandbox;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,6 +11,7 @@ use clap::Args;
 
 pub use record::record;
 pub use run::run;
+pub use sandbox::{SandboxArgs, SandboxBinArgs, sandbox};
 
 use crate::Failure;
 use crate::endpoint::config::ProjectConfig;
@@ -109,6 +111,9 @@ pub struct RunArgs {
     /// A note printed at the top of the report (repeatable), e.g. how the target was built.
     #[arg(long = "note")]
     pub notes: Vec<String>,
+    /// Where local servers come from when no endpoint is given.
+    #[command(flatten)]
+    pub sandbox: SandboxBinArgs,
 }
 
 /// The endpoints a command uses: reference (if any) and targets, resolved
@@ -141,7 +146,7 @@ pub fn resolve_endpoints(
         };
         targets.push(config.resolve(t, &default).map_err(Failure::usage)?);
     }
-    if need_targets && targets.is_empty() {
+    if need_targets && targets.is_empty() && reference.is_some() {
         return Err(Failure::usage(
             "no target: give --target URL (and --reference URL), or name them in halocheck.toml under [run]",
         ));

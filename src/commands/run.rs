@@ -14,9 +14,18 @@ use crate::{Failure, exit, score};
 
 /// Runs the corpus, writes the report, prints the feature table.
 pub async fn run(args: RunArgs) -> Result<i32, Failure> {
-    let (reference, targets) = resolve_endpoints(&args.endpoints, true)?;
+    let (mut reference, mut targets) = resolve_endpoints(&args.endpoints, true)?;
     let opts = args.exec.options(args.repeat)?;
     let files = load_corpus(&args.paths)?;
+    let mut notes = args.notes.clone();
+    if reference.is_none() && targets.is_empty() {
+        let config = crate::endpoint::config::ProjectConfig::load(&args.endpoints.config)
+            .map_err(Failure::usage)?;
+        let (r, t, n) = super::sandbox::sandbox_endpoints(&args.sandbox, &config).await?;
+        reference = Some(r);
+        targets = t;
+        notes.extend(n);
+    }
     let specs: Vec<_> = reference
         .iter()
         .cloned()
@@ -50,7 +59,6 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
         .iter()
         .map(|n| score::score(&records, n))
         .collect();
-    let mut notes = args.notes.clone();
     for c in endpoints.iter() {
         if let Some(n) = &c.note {
             notes.push(n.clone());

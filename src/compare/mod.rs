@@ -241,8 +241,8 @@ fn compare_rows(c1: &[Column], r1: &Rows, c2: &[Column], r2: &Rows, sort: SortMo
 /// Whether two differently spelled values are the same number, boolean or
 /// date/time (`1.875000` vs `1.8750000000000000`, `1` vs `t`,
 /// `2024-01-02 00:00:00` vs `2024-01-02 00:00:00.000000`).
+/// Blanks are significant: `'a '` and `'a'` are different values.
 pub fn format_equal(a: &str, b: &str) -> bool {
-    let (a, b) = (a.trim(), b.trim());
     if a == b {
         return true;
     }
@@ -297,7 +297,8 @@ fn canonical_datetime(s: &str) -> Option<String> {
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let date = &s[..10];
+    // `get`, not indexing: byte 10 may fall inside a multi-byte character.
+    let date = s.get(..10)?;
     if !date
         .bytes()
         .enumerate()
@@ -452,7 +453,9 @@ pub fn expectation_from(
         } => Some(Expectation::Error(match code {
             Some(c) => ErrorExpectation::Codes(vec![*c]),
             None => ErrorExpectation::Other(match sqlstate {
-                Some(s) => sqllogictest::ExpectedError::from_actual_error(None, &format!("({s})")),
+                // Not an escaped `\(42P01\)` regex: it would be matched against the
+                // message, which does not contain the SQLSTATE.
+                Some(s) => sqllogictest::ExpectedError::SqlState(s.clone()),
                 None => sqllogictest::ExpectedError::from_actual_error(None, message),
             }),
         })),

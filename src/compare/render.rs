@@ -74,7 +74,7 @@ pub fn hash_line(rows: &[Vec<Option<String>>], sort: SortMode) -> (usize, String
     (n, hex)
 }
 
-/// Parses `N values hashing to <hex>`.
+/// Parses `N values hashing to <32 hex digits>`.
 pub fn parse_hash_line(line: &str) -> Option<(usize, String)> {
     let mut it = line.split_whitespace();
     let n = it.next()?.parse().ok()?;
@@ -82,7 +82,8 @@ pub fn parse_hash_line(line: &str) -> Option<(usize, String)> {
         return None;
     }
     let hash = it.next()?;
-    if it.next().is_some() || !hash.bytes().all(|c| c.is_ascii_hexdigit()) {
+    // An MD5 is 32 hex digits; anything else is a row of ordinary values.
+    if it.next().is_some() || hash.len() != 32 || !hash.bytes().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }
     Some((n, hash.to_ascii_lowercase()))

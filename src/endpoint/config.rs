@@ -16,6 +16,18 @@ pub struct ProjectConfig {
     pub endpoints: BTreeMap<String, EndpointEntry>,
     #[serde(default)]
     pub run: RunDefaults,
+    #[serde(default)]
+    pub sandbox: SandboxDefaults,
+}
+
+/// `[sandbox]`: where local servers live and which binaries they use.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxDefaults {
+    pub dir: Option<std::path::PathBuf>,
+    pub mysql_bin: Option<std::path::PathBuf>,
+    pub postgres_bin: Option<std::path::PathBuf>,
+    pub openhalo_home: Option<std::path::PathBuf>,
 }
 
 /// One named endpoint.
