@@ -249,7 +249,12 @@ pub fn format_equal(a: &str, b: &str) -> bool {
     if let (Some(x), Some(y)) = (canonical_decimal(a), canonical_decimal(b)) {
         return x == y;
     }
-    if let (Ok(x), Ok(y)) = (a.parse::<f64>(), b.parse::<f64>()) {
+    // Floating point only for exponent spellings (`1e20`): plain decimals
+    // were compared exactly above, and f64 would round long ones together.
+    let exponent = |s: &str| s.contains(['e', 'E']);
+    if (exponent(a) || exponent(b))
+        && let (Ok(x), Ok(y)) = (a.parse::<f64>(), b.parse::<f64>())
+    {
         return x.is_finite() && x == y;
     }
     let truth = |s: &str| match s.to_ascii_lowercase().as_str() {

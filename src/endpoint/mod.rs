@@ -180,7 +180,7 @@ pub struct Observation {
 /// tables, open transactions) lives as long as the session.
 pub enum Session {
     Mysql(mysql::MysqlSession),
-    Postgres(postgres::PgSession),
+    Postgres(Box<postgres::PgSession>),
 }
 
 /// Why an endpoint could not be used at all.
@@ -209,9 +209,9 @@ impl Session {
             Protocol::Mysql => Ok(Session::Mysql(
                 mysql::MysqlSession::connect(spec, scratch).await?,
             )),
-            Protocol::Postgres => Ok(Session::Postgres(
+            Protocol::Postgres => Ok(Session::Postgres(Box::new(
                 postgres::PgSession::connect(spec, scratch).await?,
-            )),
+            ))),
         }
     }
 
@@ -267,7 +267,7 @@ impl Session {
     pub async fn close(self) {
         match self {
             Session::Mysql(s) => s.close().await,
-            Session::Postgres(s) => s.close().await,
+            Session::Postgres(s) => (*s).close().await,
         }
     }
 }

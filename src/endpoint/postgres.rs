@@ -202,7 +202,8 @@ async fn run(
     let messages = client.simple_query(sql).await?;
     let mut last: Option<Observed> = None;
     let mut affected = 0;
-    let mut current: Option<(Vec<Column>, Vec<Vec<Option<String>>>)> = None;
+    type ResultSet = (Vec<Column>, Vec<Vec<Option<String>>>);
+    let mut current: Option<ResultSet> = None;
     for m in messages {
         match m {
             SimpleQueryMessage::RowDescription(cols) => {

@@ -53,7 +53,7 @@ pub fn classify(
                 Observed::Timeout | Observed::ConnectionLost { .. }
             ) && compare::check_expectation(&s.step.expect, &r.result, &s.ctx) != Outcome::Pass
         });
-        for t in first_target..endpoint_names.len() {
+        for (t, endpoint) in endpoint_names.iter().enumerate().skip(first_target) {
             let target = s.observations.get(t).cloned().flatten();
             let verdict = if s.not_run.is_some() {
                 Outcome::Skipped
@@ -100,7 +100,7 @@ pub fn classify(
                 feature: run.feature.clone(),
                 connection: s.step.connection.clone(),
                 sql: s.step.sql.clone(),
-                endpoint: endpoint_names[t].clone(),
+                endpoint: endpoint.clone(),
                 outcome: verdict.name(),
                 kind: verdict.kind().map(compare::kind_name),
                 verdict,

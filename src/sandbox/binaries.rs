@@ -74,7 +74,7 @@ fn debian_postgres_dirs() -> Vec<PathBuf> {
                 .collect()
         })
         .unwrap_or_default();
-    v.sort_by(|a, b| b.0.cmp(&a.0));
+    v.sort_by_key(|b| std::cmp::Reverse(b.0));
     v.into_iter().map(|(_, p)| p).collect()
 }
 

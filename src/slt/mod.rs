@@ -64,7 +64,8 @@ impl ErrorExpectation {
                     Some(c) => format!("{c} ({}): {message}", sqlstate.unwrap_or("")),
                     None => message.to_string(),
                 };
-                e.is_match(&full, sqlstate)
+                // The message alone too, so that anchored patterns work.
+                e.is_match(&full, sqlstate) || e.is_match(message, sqlstate)
             }
         }
     }
