@@ -88,6 +88,22 @@ fn data_root(dir: &Path, kind: Kind, account: &ServerAccount) -> PathBuf {
     PathBuf::from(format!("/var/tmp/halocheck-sandbox-{h:016x}")).join(kind.name())
 }
 
+/// Unix socket paths hold at most 107 bytes; `.s.PGSQL.NNNNN.lock` and
+/// `mysqld.sock` need room after the directory.
+const MAX_RUN_DIR_LEN: usize = 85;
+
+fn run_dir_for(root: &Path) -> PathBuf {
+    let inside = root.join("run");
+    if inside.as_os_str().len() <= MAX_RUN_DIR_LEN {
+        return inside;
+    }
+    let mut h = 0u64;
+    for b in root.to_string_lossy().bytes() {
+        h = h.wrapping_mul(1_099_511_628_211).wrapping_add(u64::from(b));
+    }
+    PathBuf::from(format!("/tmp/halocheck-run-{h:016x}"))
+}
+
 fn mysql_settings(profile: Profile, memory_mb: u64) -> BTreeMap<String, String> {
     let mut s = BTreeMap::new();
     let mut set = |k: &str, v: String| {
@@ -204,16 +220,17 @@ pub async fn ensure_running(
             ),
         ));
     }
-    for sub in ["run", "log"] {
-        std::fs::create_dir_all(root.join(sub))
-            .map_err(|e| err(kind, format!("{}: {e}", root.display())))?;
+    let run_dir = run_dir_for(&root);
+    for d in [root.join("log"), run_dir.clone()] {
+        std::fs::create_dir_all(&d).map_err(|e| err(kind, format!("{}: {e}", d.display())))?;
     }
     std::fs::set_permissions(
-        root.join("run"),
+        &run_dir,
         std::os::unix::fs::PermissionsExt::from_mode(0o700),
     )
     .map_err(|e| err(kind, e))?;
     account.own(&root)?;
+    account.own(&run_dir)?;
     if let Some(parent) = root.parent() {
         // The server account must be able to enter the data root's parent.
         let _ =
@@ -238,6 +255,7 @@ pub async fn ensure_running(
     let mut server = ServerState {
         kind,
         data_root: root,
+        run_dir,
         bin_dir: bins.dir(),
         port,
         pg_port,

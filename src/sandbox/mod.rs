@@ -119,6 +119,9 @@ pub async fn down(dir: &Path, purge: bool) -> Result<Vec<String>, SandboxError> 
     }
     if purge {
         for server in state.servers.values() {
+            if server.run_dir.exists() && !server.run_dir.starts_with(&server.data_root) {
+                let _ = std::fs::remove_dir_all(&server.run_dir);
+            }
             if server.data_root.exists() {
                 std::fs::remove_dir_all(&server.data_root).map_err(|e| {
                     SandboxError::new(format!("cannot remove {}: {e}", server.data_root.display()))

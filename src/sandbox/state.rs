@@ -17,8 +17,11 @@ pub const DB_USER: &str = "halocheck";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ServerState {
     pub kind: Kind,
-    /// Holds `data/`, `run/` (socket, pid) and `log/`.
+    /// Holds `data/` and `log/` (and usually `run/`).
     pub data_root: PathBuf,
+    /// Sockets and pid files; under /tmp when the data root's path would make
+    /// a socket path longer than Unix allows.
+    pub run_dir: PathBuf,
     /// Directory of the server binaries used.
     pub bin_dir: PathBuf,
     /// The client port: MySQL protocol for mariadb/mysql/openhalo, PostgreSQL for postgresql.
@@ -44,7 +47,7 @@ impl ServerState {
         self.data_root.join("data")
     }
     pub fn run_dir(&self) -> PathBuf {
-        self.data_root.join("run")
+        self.run_dir.clone()
     }
     pub fn log_file(&self) -> PathBuf {
         self.data_root.join("log").join("server.log")

@@ -45,11 +45,11 @@ pub fn halocheck(args: &[&str]) -> Output {
 
 /// A fresh temporary directory for one test.
 pub fn tempdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "halocheck-it-{tag}-{}-{:?}",
-        std::process::id(),
-        std::time::SystemTime::now()
-    ));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let d = std::env::temp_dir().join(format!("halocheck-it-{tag}-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&d).expect("temp dir");
     d
 }
