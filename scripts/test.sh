@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The project's one test command (also used by CI via .ci/run):
-# installs dependencies, starts the throw-away test databases, runs the tests.
-# Extra arguments are passed to `cargo test`, e.g.  scripts/test.sh -- --nocapture
-# The test servers are left running afterwards (stop: scripts/test-servers.sh stop).
+# The project's one test command (CI runs it through .ci/run): installs what
+# is missing, starts throw-away MariaDB and PostgreSQL servers with
+# `halocheck sandbox`, and runs the tests against them.
+# Extra arguments go to `cargo test`, e.g.  bash scripts/test.sh -- --nocapture
+# The servers stay up for the next run; stop them with
+#   target/debug/halocheck sandbox down --sandbox-dir "$HALOCHECK_TEST_SANDBOX"
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -14,12 +16,12 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 
 bash scripts/install.sh
-bash scripts/test-servers.sh start
-eval "$(bash scripts/test-servers.sh env)"
-export HALOCHECK_TEST_MYSQL_URL HALOCHECK_TEST_PG_URL
+cargo build --quiet
+export HALOCHECK_TEST_SANDBOX="${HALOCHECK_TEST_SANDBOX:-${TMPDIR:-/tmp}/halocheck-test-sandbox}"
+target/debug/halocheck sandbox up mariadb postgresql --sandbox-dir "$HALOCHECK_TEST_SANDBOX"
 
 set +e
-cargo test --all-targets "$@" 2>&1
+cargo test "$@" 2>&1
 rc=$?
 set -e
 exit "$rc"

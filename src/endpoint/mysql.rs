@@ -329,6 +329,10 @@ pub fn render_binary(col: &mysql_async::Column, v: Value) -> Option<String> {
         Value::Bytes(b) => bytes_to_text(b),
         Value::Int(i) => i.to_string(),
         Value::UInt(u) => u.to_string(),
+        // A fixed number of decimals (< 31) is how the text protocol spells
+        // computed doubles such as STDDEV() or PERCENT_RANK().
+        Value::Float(f) if decimals < 31 => format!("{:.1$}", f, decimals),
+        Value::Double(d) if decimals < 31 => format!("{:.1$}", d, decimals),
         Value::Float(f) => format_float(f as f64, f.to_string()),
         Value::Double(d) => format_float(d, d.to_string()),
         Value::Date(y, mo, d, h, mi, s, us) => match col.column_type() {
@@ -357,10 +361,11 @@ fn fraction(us: u32, decimals: usize) -> String {
     format!(".{}", &digits[..decimals])
 }
 
-/// MySQL prints very large and very small floating-point values with an exponent.
+/// Very large and very small floating-point values get an exponent, as the
+/// text protocol spells them (MariaDB 10.11: from 1e15 up and below 1e-15).
 fn format_float(value: f64, shortest: String) -> String {
     let abs = value.abs();
-    if value != 0.0 && !(1e-4..1e15).contains(&abs) {
+    if value != 0.0 && !(1e-15..1e15).contains(&abs) {
         format!("{value:e}")
     } else {
         shortest
@@ -426,7 +431,10 @@ mod tests {
     fn floats_use_exponent_like_mysql() {
         assert_eq!(format_float(1e20, 1e20f64.to_string()), "1e20");
         assert_eq!(format_float(0.5, "0.5".into()), "0.5");
-        assert_eq!(format_float(1.5e-7, 1.5e-7f64.to_string()), "1.5e-7");
+        assert_eq!(format_float(1.5e-7, 1.5e-7f64.to_string()), "0.00000015");
+        assert_eq!(format_float(1.5e-16, 1.5e-16f64.to_string()), "1.5e-16");
+        assert_eq!(format_float(1e14, 1e14f64.to_string()), "100000000000000");
+        assert_eq!(format_float(1e15, 1e15f64.to_string()), "1e15");
     }
 
     #[test]

@@ -413,18 +413,20 @@ async fn start(
                 .stdout(logf.try_clone().map_err(|e| err(kind, e))?)
                 .stderr(logf);
             std::os::unix::process::CommandExt::process_group(&mut c, 0);
-            let child = c
+            let mut child = c
                 .spawn()
                 .map_err(|e| err(kind, format!("cannot start {}: {e}", bins.server.display())))?;
             let pid = child.id();
             server.pid = Some(pid);
             // First start: the account only exists as root on the socket.
             loop {
-                if !process_alive(pid, &server.data_dir()) {
+                // Our own child: try_wait sees an exit (its command line may
+                // not show the data directory yet right after the spawn).
+                if let Ok(Some(status)) = child.try_wait() {
                     return Err(err(
                         kind,
                         format!(
-                            "the server exited while starting; last lines of {}:\n{}",
+                            "the server exited while starting ({status}); last lines of {}:\n{}",
                             log.display(),
                             tail(&log, 15)
                         ),

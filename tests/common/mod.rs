@@ -6,20 +6,41 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// URL of an environment variable set by `scripts/test.sh`; a missing one is
-/// a failure, never a silent skip.
-pub fn url(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: run the tests with `bash scripts/test.sh`, which starts MariaDB and PostgreSQL")
-    })
+/// URL of a test server: from `var` if set, else from the sandbox that
+/// `scripts/test.sh` starts (`HALOCHECK_TEST_SANDBOX`: its state.json and
+/// password). A missing server is a failure, never a silent skip.
+pub fn url(var: &str, server: &str) -> String {
+    if let Ok(u) = std::env::var(var) {
+        return u;
+    }
+    let dir = std::env::var("HALOCHECK_TEST_SANDBOX").unwrap_or_else(|_| {
+        panic!("neither {var} nor HALOCHECK_TEST_SANDBOX is set: run the tests with `bash scripts/test.sh`, which starts MariaDB and PostgreSQL")
+    });
+    let dir = Path::new(&dir);
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("state.json")).expect("sandbox state.json"),
+    )
+    .expect("state.json is JSON");
+    let password = std::fs::read_to_string(dir.join("password")).expect("sandbox password");
+    let s = &state["servers"][server];
+    let port = s["port"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no {server} in the test sandbox"));
+    match server {
+        "postgresql" => format!(
+            "postgres://halocheck:{}@127.0.0.1:{port}/halocheck",
+            password.trim()
+        ),
+        _ => format!("mysql://halocheck:{}@127.0.0.1:{port}", password.trim()),
+    }
 }
 
 pub fn mysql_url() -> String {
-    url("HALOCHECK_TEST_MYSQL_URL")
+    url("HALOCHECK_TEST_MYSQL_URL", "mariadb")
 }
 
 pub fn pg_url() -> String {
-    url("HALOCHECK_TEST_PG_URL")
+    url("HALOCHECK_TEST_PG_URL", "postgresql")
 }
 
 /// What a halocheck invocation did.
