@@ -90,8 +90,8 @@ pub async fn probe(spec: &EndpointSpec) -> Result<Connected, ConnectError> {
         }
     }
     s.close().await;
-    let mut labels = vec![flavour.label().to_string(), spec.name.clone()];
-    for l in &spec.labels {
+    let mut labels = vec![flavour.label().to_string()];
+    for l in std::iter::once(&spec.name).chain(&spec.labels) {
         if !labels.contains(l) {
             labels.push(l.clone());
         }
