@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 
 pub use url::{EndpointUrl, Protocol};
 
+/// How long a session waits for a crashed server to accept logins again.
+pub const RECOVERY_PATIENCE: Duration = Duration::from_secs(20);
+
 /// The kind of server behind an endpoint, detected on connect. It is always
 /// one of the endpoint's labels for `onlyif` / `skipif`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,6 +215,24 @@ impl Session {
             Protocol::Postgres => Ok(Session::Postgres(Box::new(
                 postgres::PgSession::connect(spec, scratch).await?,
             ))),
+        }
+    }
+
+    /// Connects, retrying while the server refuses for up to `patience`: a
+    /// server that crashed refuses logins while it recovers (OpenHalo even
+    /// says the role does not exist), and the run should resume after it.
+    pub async fn connect_patiently(
+        spec: &EndpointSpec,
+        scratch: Option<&str>,
+        patience: Duration,
+    ) -> Result<Self, ConnectError> {
+        let start = Instant::now();
+        loop {
+            match Session::connect(spec, scratch).await {
+                Ok(s) => return Ok(s),
+                Err(e) if start.elapsed() >= patience => return Err(e),
+                Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+            }
         }
     }
 

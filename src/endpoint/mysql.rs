@@ -102,12 +102,16 @@ impl MysqlSession {
         protocol: StatementProtocol,
         timeout: Duration,
     ) -> Observed {
-        if self.conn.is_none()
-            && let Err(m) = self.reconnect().await
-        {
-            return Observed::ConnectionLost {
-                message: format!("reconnect to `{}` failed: {m}", self.endpoint),
-            };
+        if self.conn.is_none() {
+            let start = std::time::Instant::now();
+            while let Err(m) = self.reconnect().await {
+                if start.elapsed() >= super::RECOVERY_PATIENCE {
+                    return Observed::ConnectionLost {
+                        message: format!("reconnect to `{}` failed: {m}", self.endpoint),
+                    };
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
         }
         let Some(conn) = self.conn.as_mut() else {
             return Observed::ConnectionLost {

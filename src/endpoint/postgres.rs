@@ -81,13 +81,17 @@ impl PgSession {
         want_types: bool,
         timeout: Duration,
     ) -> Observed {
-        if self.client.as_ref().is_none_or(|c| c.is_closed())
-            && let Err(m) = self.reconnect().await
-        {
-            self.client = None;
-            return Observed::ConnectionLost {
-                message: format!("reconnect to `{}` failed: {m}", self.endpoint),
-            };
+        if self.client.as_ref().is_none_or(|c| c.is_closed()) {
+            let start = std::time::Instant::now();
+            while let Err(m) = self.reconnect().await {
+                if start.elapsed() >= super::RECOVERY_PATIENCE {
+                    self.client = None;
+                    return Observed::ConnectionLost {
+                        message: format!("reconnect to `{}` failed: {m}", self.endpoint),
+                    };
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
         }
         let Some(client) = self.client.as_ref() else {
             return Observed::ConnectionLost {

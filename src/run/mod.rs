@@ -13,8 +13,8 @@ use sqllogictest::{ResultMode, SortMode};
 
 use crate::compare::CompareContext;
 use crate::endpoint::{
-    ConnectError, EndpointInfo, EndpointSpec, Observation, Observed, Protocol, Session,
-    StatementProtocol, quote_ident,
+    ConnectError, EndpointInfo, EndpointSpec, Observation, Observed, Protocol, RECOVERY_PATIENCE,
+    Session, StatementProtocol, quote_ident,
 };
 use crate::slt::{self, Expectation, Item, SltFile, Step};
 
@@ -177,7 +177,7 @@ struct Scratch {
 
 impl Scratch {
     async fn create(c: &Connected, name: &str) -> Result<Scratch, String> {
-        let mut admin = Session::connect(&c.spec, None)
+        let mut admin = Session::connect_patiently(&c.spec, None, RECOVERY_PATIENCE)
             .await
             .map_err(|e| e.to_string())?;
         let protocol = c.spec.url.protocol;
@@ -218,7 +218,8 @@ impl Scratch {
             let mut result = self.admin.admin(&sql).await;
             if result.is_err() {
                 // The admin connection may have died with the server; try once more.
-                if let Ok(s) = Session::connect(&self.spec, None).await {
+                if let Ok(s) = Session::connect_patiently(&self.spec, None, RECOVERY_PATIENCE).await
+                {
                     self.admin = s;
                     result = self.admin.admin(&sql).await;
                 }
@@ -332,7 +333,13 @@ async fn execute_items(
                     }
                     let key = (i, step.connection.clone());
                     if !sessions.contains_key(&key) {
-                        match Session::connect(&c.spec, Some(&scratch_names[i])).await {
+                        match Session::connect_patiently(
+                            &c.spec,
+                            Some(&scratch_names[i]),
+                            RECOVERY_PATIENCE,
+                        )
+                        .await
+                        {
                             Ok(s) => {
                                 sessions.insert(key.clone(), s);
                             }
