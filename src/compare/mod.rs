@@ -193,35 +193,45 @@ fn sort_rows(rows: &Rows, sort: SortMode) -> Rows {
     }
 }
 
+/// How two unequal (already sorted by the sort mode) results differ: in
+/// length, only in order (without a sort mode), only in spelling, or in values.
+fn classify_mismatch<T: Ord + Clone>(
+    a: &[T],
+    b: &[T],
+    sort: SortMode,
+    spelled_alike: impl Fn(&T, &T) -> bool,
+) -> Outcome {
+    if a.len() != b.len() {
+        return Outcome::Divergent(DivergenceKind::RowCount);
+    }
+    if sort == SortMode::NoSort {
+        let (mut sa, mut sb) = (a.to_vec(), b.to_vec());
+        sa.sort();
+        sb.sort();
+        if sa == sb {
+            return Outcome::Divergent(DivergenceKind::Order);
+        }
+    }
+    Outcome::Divergent(if a.iter().zip(b).all(|(x, y)| spelled_alike(x, y)) {
+        DivergenceKind::Format
+    } else {
+        DivergenceKind::Values
+    })
+}
+
 fn compare_rows(c1: &[Column], r1: &Rows, c2: &[Column], r2: &Rows, sort: SortMode) -> Outcome {
     if c1.len() != c2.len() {
         return Outcome::Divergent(DivergenceKind::Values);
     }
     let a = sort_rows(r1, sort);
     let b = sort_rows(r2, sort);
-    if a.len() != b.len() {
-        return Outcome::Divergent(DivergenceKind::RowCount);
-    }
     if a != b {
-        if sort == SortMode::NoSort {
-            let (mut sa, mut sb) = (a.clone(), b.clone());
-            sa.sort();
-            sb.sort();
-            if sa == sb {
-                return Outcome::Divergent(DivergenceKind::Order);
-            }
-        }
-        let all_format = a.iter().zip(&b).all(|(ra, rb)| {
+        return classify_mismatch(&a, &b, sort, |ra, rb| {
             ra.iter().zip(rb).all(|(x, y)| match (x, y) {
                 (Some(x), Some(y)) => format_equal(x, y),
                 (None, None) => true,
                 _ => false,
             })
-        });
-        return Outcome::Divergent(if all_format {
-            DivergenceKind::Format
-        } else {
-            DivergenceKind::Values
         });
     }
     if c1.iter().zip(c2).any(|(x, y)| x.name != y.name) {
@@ -420,25 +430,9 @@ pub fn compare_lines(
     if actual == expected {
         return Outcome::Pass;
     }
-    if actual.len() != expected.len() {
-        return Outcome::Divergent(DivergenceKind::RowCount);
-    }
-    if sort == SortMode::NoSort {
-        let (mut a, mut e) = (actual.clone(), expected.clone());
-        a.sort();
-        e.sort();
-        if a == e {
-            return Outcome::Divergent(DivergenceKind::Order);
-        }
-    }
-    let all_format = actual.iter().zip(&expected).all(|(a, e)| {
+    classify_mismatch(&actual, &expected, sort, |a, e| {
         let (ta, te): (Vec<&str>, Vec<&str>) = (a.split(' ').collect(), e.split(' ').collect());
         ta.len() == te.len() && ta.iter().zip(&te).all(|(x, y)| format_equal(x, y))
-    });
-    Outcome::Divergent(if all_format {
-        DivergenceKind::Format
-    } else {
-        DivergenceKind::Values
     })
 }
 

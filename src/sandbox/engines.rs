@@ -565,19 +565,10 @@ async fn pg_connect_tcp(
 ) -> Result<tokio_postgres::Client, String> {
     let mut cfg = tokio_postgres::Config::new();
     cfg.host("127.0.0.1")
-        .port(server.pg_port.unwrap_or(server.port))
         .user(DB_USER)
         .password(password)
-        .dbname("postgres")
-        .connect_timeout(Duration::from_secs(5));
-    let (client, conn) = cfg
-        .connect(tokio_postgres::NoTls)
-        .await
-        .map_err(|e| e.to_string())?;
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    Ok(client)
+        .dbname("postgres");
+    pg_connect(server, cfg).await
 }
 
 async fn pg_socket_connect(
@@ -586,10 +577,16 @@ async fn pg_socket_connect(
     db: &str,
 ) -> Result<tokio_postgres::Client, String> {
     let mut cfg = tokio_postgres::Config::new();
-    cfg.host_path(server.run_dir())
-        .port(server.pg_port.unwrap_or(server.port))
-        .user(user)
-        .dbname(db)
+    cfg.host_path(server.run_dir()).user(user).dbname(db);
+    pg_connect(server, cfg).await
+}
+
+/// Connects to the server's PostgreSQL port; the connection task runs until the client is dropped.
+async fn pg_connect(
+    server: &ServerState,
+    mut cfg: tokio_postgres::Config,
+) -> Result<tokio_postgres::Client, String> {
+    cfg.port(server.pg_port.unwrap_or(server.port))
         .connect_timeout(Duration::from_secs(5));
     let (client, conn) = cfg
         .connect(tokio_postgres::NoTls)
