@@ -88,6 +88,9 @@ pub struct RecordArgs {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub exec: ExecArgs,
+    /// Where the reference comes from when none is given.
+    #[command(flatten)]
+    pub sandbox: SandboxBinArgs,
 }
 
 /// `halocheck run` options.

@@ -12,7 +12,16 @@ use crate::{Failure, exit};
 /// Rewrites expectations in the files from the reference's results.
 pub async fn record(args: RecordArgs, endpoints: EndpointArgs) -> Result<i32, Failure> {
     let (reference, _) = resolve_endpoints(&endpoints, false)?;
-    let reference = reference.ok_or_else(|| Failure::usage("record needs --reference URL"))?;
+    let reference = match reference {
+        Some(r) => r,
+        None => {
+            let config = crate::endpoint::config::ProjectConfig::load(&endpoints.config)
+                .map_err(Failure::usage)?;
+            super::sandbox::sandbox_endpoints(&args.sandbox, &config, false)
+                .await?
+                .0
+        }
+    };
     let opts = args.exec.options(1)?;
     let files = load_corpus(&args.paths)?;
     let connected = connect_all(std::slice::from_ref(&reference)).await?;

@@ -21,7 +21,7 @@ pub async fn run(args: RunArgs) -> Result<i32, Failure> {
     if reference.is_none() && targets.is_empty() {
         let config = crate::endpoint::config::ProjectConfig::load(&args.endpoints.config)
             .map_err(Failure::usage)?;
-        let (r, t, n) = super::sandbox::sandbox_endpoints(&args.sandbox, &config).await?;
+        let (r, t, n) = super::sandbox::sandbox_endpoints(&args.sandbox, &config, true).await?;
         reference = Some(r);
         targets = t;
         notes.extend(n);

@@ -223,9 +223,11 @@ pub async fn sandbox(args: SandboxArgs) -> Result<i32, Failure> {
 
 /// The endpoints of `run` when none are given: MariaDB (or MySQL) as the
 /// reference, OpenHalo when configured, else PostgreSQL as a labelled baseline.
+/// With `with_target` false (record mode) only the reference is started.
 pub async fn sandbox_endpoints(
     bins: &SandboxBinArgs,
     config: &ProjectConfig,
+    with_target: bool,
 ) -> Result<(EndpointSpec, Vec<EndpointSpec>, Vec<String>), Failure> {
     let (dir, dirs) = bins.resolve(config);
     let reference_kind = if sandbox::binaries::locate(Kind::Mariadb, &dirs).is_ok() {
@@ -239,10 +241,14 @@ pub async fn sandbox_endpoints(
         Kind::Postgresql
     };
     eprintln!(
-        "no endpoints given: using the sandbox in {} ({} as reference, {} as target)",
+        "no endpoints given: using the sandbox in {} ({} as reference{})",
         dir.display(),
         reference_kind.name(),
-        target_kind.name()
+        if with_target {
+            format!(", {} as target", target_kind.name())
+        } else {
+            String::new()
+        }
     );
     let opts = UpOptions {
         dir: dir.clone(),
@@ -251,7 +257,12 @@ pub async fn sandbox_endpoints(
         memory_mb: 256,
         start_timeout: Duration::from_secs(120),
     };
-    let state = sandbox::up(&[reference_kind, target_kind], &opts)
+    let kinds: &[Kind] = if with_target {
+        &[reference_kind, target_kind]
+    } else {
+        &[reference_kind]
+    };
+    let state = sandbox::up(kinds, &opts)
         .await
         .map_err(|e| Failure::usage(e.to_string()))?;
     let spec = |kind: Kind, name: &str| -> Result<EndpointSpec, Failure> {
@@ -262,6 +273,10 @@ pub async fn sandbox_endpoints(
         EndpointSpec::new(name, &s.url(&state.password), Vec::new()).map_err(Failure::usage)
     };
     let mut notes = Vec::new();
+    let reference = spec(reference_kind, reference_kind.name())?;
+    if !with_target {
+        return Ok((reference, Vec::new(), notes));
+    }
     let target = if target_kind == Kind::Postgresql {
         notes.push(
             "the target is plain PostgreSQL, a baseline, not OpenHalo: configure --openhalo-home (or HALOCHECK_OPENHALO_HOME) to judge OpenHalo"
@@ -283,9 +298,5 @@ pub async fn sandbox_endpoints(
             );
         }
     }
-    Ok((
-        spec(reference_kind, reference_kind.name())?,
-        vec![target],
-        notes,
-    ))
+    Ok((reference, vec![target], notes))
 }
