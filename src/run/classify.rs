@@ -61,7 +61,16 @@ pub fn classify(
                 match (&reference, &target) {
                     (_, None) => Outcome::Skipped,
                     (Some(_), Some(_)) if stale => Outcome::Stale,
-                    (Some(r), Some(t)) => compare::compare(&r.result, &t.result, &s.ctx),
+                    (Some(r), Some(t)) if s.step.is_query => {
+                        compare::compare(&r.result, &t.result, &s.ctx)
+                    }
+                    // A `statement` is judged on success, errors and affected
+                    // rows; rows it happens to return are not compared.
+                    (Some(r), Some(t)) => compare::compare(
+                        &statement_view(&r.result),
+                        &statement_view(&t.result),
+                        &s.ctx,
+                    ),
                     (None, Some(t)) => {
                         compare::check_expectation(&s.step.expect, &t.result, &s.ctx)
                     }
@@ -112,6 +121,14 @@ pub fn classify(
         }
     }
     out
+}
+
+/// A result set counts as plain success for a `statement` record.
+fn statement_view(o: &Observed) -> Observed {
+    match o {
+        Observed::Rows { .. } => Observed::Done { affected_rows: 0 },
+        other => other.clone(),
+    }
 }
 
 /// How an observation reads in a diff: column header, then result lines.
@@ -168,4 +185,84 @@ fn unified_diff(a: &[String], b: &[String], a_name: &str, b_name: &str) -> Strin
         .context_radius(3)
         .header(a_name, b_name)
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::CompareContext;
+    use crate::endpoint::{Column, Observation, TypeCategory};
+    use crate::run::FileRun;
+    use crate::slt::Step;
+
+    fn rows(v: &str) -> Option<Observation> {
+        Some(Observation {
+            result: Observed::Rows {
+                columns: vec![Column {
+                    name: "Created".into(),
+                    type_name: String::new(),
+                    category: TypeCategory::Text,
+                }],
+                rows: vec![vec![Some(v.into())]],
+            },
+            elapsed_us: 1,
+        })
+    }
+
+    fn file_with(is_query: bool) -> FileRun {
+        FileRun {
+            file: "f.slt".into(),
+            feature: "x".into(),
+            scratch: vec![],
+            steps: vec![StepRun {
+                step: Step {
+                    file: "f.slt".into(),
+                    line: 1,
+                    conditions: vec![],
+                    connection: "default".into(),
+                    sql: "SHOW TABLE STATUS".into(),
+                    expect: if is_query {
+                        Expectation::Rows {
+                            types: "T".into(),
+                            sort: None,
+                            label: None,
+                            results: vec!["10:00".into()],
+                        }
+                    } else {
+                        Expectation::Ok
+                    },
+                    is_query,
+                    own: true,
+                },
+                ctx: CompareContext::default(),
+                observations: vec![rows("10:00"), rows("10:01")],
+                not_run: None,
+            }],
+            error: None,
+            elapsed: std::time::Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn statements_do_not_compare_returned_rows_but_queries_do() {
+        let names = vec!["ref".to_string(), "t".to_string()];
+        let r = classify(&file_with(false), true, &names);
+        assert_eq!(r[0].verdict, Outcome::Pass);
+        let r = classify(&file_with(true), true, &names);
+        assert_eq!(
+            r[0].verdict,
+            Outcome::Divergent(crate::compare::DivergenceKind::Values)
+        );
+        assert!(r[0].diff.as_deref().unwrap_or("").contains("+10:01"));
+    }
+
+    #[test]
+    fn without_reference_the_target_is_judged_by_the_file() {
+        let names = vec!["t".to_string()];
+        let mut f = file_with(true);
+        f.steps[0].observations = vec![rows("10:00")];
+        let r = classify(&f, false, &names);
+        assert_eq!((r.len(), r[0].verdict), (1, Outcome::Pass));
+        assert!(r[0].reference.is_none());
+    }
 }
