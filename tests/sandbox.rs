@@ -218,7 +218,7 @@ fn sandbox_as_an_unprivileged_user() {
 }
 
 #[test]
-fn a_port_taken_by_someone_else_is_one_clear_message() {
+fn a_port_taken_by_someone_else_and_a_crashed_server_are_one_clear_message_each() {
     let sb = Sandbox::new("sandbox-port");
     let up = sb.cmd(&["sandbox", "up", "mariadb"]);
     assert_eq!(up.code, 0, "{}{}", up.stdout, up.stderr);
@@ -236,6 +236,27 @@ fn a_port_taken_by_someone_else_is_one_clear_message() {
     drop(squatter);
     let up = sb.cmd(&["sandbox", "up", "mariadb"]);
     assert_eq!(up.code, 0, "{}{}", up.stdout, up.stderr);
+
+    // A crash (SIGKILL leaves a stale pid file): status says so, up restarts it.
+    let pid = pid_of(&sb.cmd(&["sandbox", "status"]).stdout, "mariadb");
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let st = sb.cmd(&["sandbox", "status"]);
+    assert_eq!(st.code, 1, "{}", st.stdout);
+    assert!(
+        st.stdout.contains("not running (crashed or stopped?)"),
+        "{}",
+        st.stdout
+    );
+    let up = sb.cmd(&["sandbox", "up", "mariadb"]);
+    assert_eq!(up.code, 0, "{}{}", up.stdout, up.stderr);
+    assert_eq!(sb.cmd(&["sandbox", "status"]).code, 0);
 }
 
 #[test]
