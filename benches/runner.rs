@@ -36,9 +36,10 @@ const DEFAULT_REPS: usize = 9;
 fn main() {
     let Ok(reference_url) = std::env::var("HALOCHECK_TEST_MYSQL_URL") else {
         println!(
-            "runner bench: HALOCHECK_TEST_MYSQL_URL is not set; nothing to measure \
-             (start servers with scripts/test-servers.sh start and export the URL \
-             that scripts/test-servers.sh env prints)"
+            "runner bench: HALOCHECK_TEST_MYSQL_URL is not set; nothing measured. \
+             Point it at a MariaDB or MySQL server that may create and drop databases, \
+             e.g. mysql://halocheck:PASSWORD@127.0.0.1:PORT from `halocheck sandbox up mariadb` \
+             (see docs/benchmarks.md)"
         );
         return;
     };
@@ -60,7 +61,7 @@ fn main() {
     ));
     let result = std::panic::catch_unwind(|| {
         // The runtime `halocheck` itself builds.
-        let rt = if std::env::var("CT").is_ok() { tokio::runtime::Builder::new_current_thread() } else if let Ok(n) = std::env::var("WT") { let mut b = tokio::runtime::Builder::new_multi_thread(); b.worker_threads(n.parse().unwrap()); b } else { tokio::runtime::Builder::new_multi_thread() }
+        let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .expect("tokio runtime");
@@ -320,17 +321,6 @@ async fn bench(
     let only_reference = Arc::new(vec![r.clone()]);
     let both = Arc::new(vec![r, t]);
 
-    if let Ok(mode) = std::env::var("ONLY") {
-        for _ in 0..reps {
-            let smp = match mode.as_str() {
-                "raw" => measure(|| raw_loop(&reference, &corpus, false)).await?,
-                "fresh" => measure(|| raw_loop(&reference, &corpus, true)).await?,
-                _ => halocheck_run(&files, &only_reference, 1).await?,
-            };
-            eprintln!("{mode}: {:?} cpu {:?}", smp.wall, smp.cpu);
-        }
-        return Ok(());
-    }
     // One untimed round to warm the server's caches and the client.
     raw_loop(&reference, &corpus, false).await?;
     halocheck_run(&files, &only_reference, 1).await?;

@@ -406,13 +406,10 @@ fn compares_affected_rows(step: &Step) -> bool {
     if matches!(step.expect, Expectation::Count(_)) {
         return true;
     }
-    let first = step
-        .sql
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    matches!(first.as_str(), "insert" | "update" | "delete" | "replace")
+    let first = step.sql.split_whitespace().next().unwrap_or("");
+    ["insert", "update", "delete", "replace"]
+        .iter()
+        .any(|k| first.eq_ignore_ascii_case(k))
 }
 
 /// Runs a step, repeating read-only queries for a median time.
@@ -563,5 +560,37 @@ mod tests {
         assert!(version_less("1.3", "1.4"));
         assert!(!version_less("1.10", "1.4"));
         assert!(!version_less("1.4", "1.4"));
+    }
+
+    #[test]
+    fn affected_rows_are_compared_for_dml_and_counts() {
+        let step = |sql: &str, expect: Expectation| Step {
+            file: String::new(),
+            line: 1,
+            conditions: vec![],
+            connection: "default".into(),
+            sql: sql.into(),
+            expect,
+            is_query: false,
+            own: true,
+        };
+        for sql in [
+            "INSERT INTO t VALUES (1)",
+            "\n  update t SET a = 1",
+            "Replace INTO t VALUES (1)",
+            "delete FROM t",
+        ] {
+            assert!(compares_affected_rows(&step(sql, Expectation::Ok)), "{sql}");
+        }
+        for sql in ["CREATE TABLE t (a INT)", "inserted", "", "SELECT 1"] {
+            assert!(
+                !compares_affected_rows(&step(sql, Expectation::Ok)),
+                "{sql}"
+            );
+        }
+        assert!(compares_affected_rows(&step(
+            "CREATE TABLE t (a INT)",
+            Expectation::Count(0)
+        )));
     }
 }
