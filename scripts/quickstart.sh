@@ -7,12 +7,8 @@
 # Extra arguments go to `halocheck run`.
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-
-if ! command -v cargo >/dev/null 2>&1; then
-    PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
-    export PATH
-fi
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 bash scripts/install.sh
 cargo build --release --quiet

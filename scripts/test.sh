@@ -7,13 +7,8 @@
 #   target/debug/halocheck sandbox down --sandbox-dir "$HALOCHECK_TEST_SANDBOX"
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-
-# rustup installs cargo here; CI shells do not always have it on PATH.
-if ! command -v cargo >/dev/null 2>&1; then
-    PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
-    export PATH
-fi
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 bash scripts/install.sh
 cargo build --quiet

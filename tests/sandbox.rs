@@ -68,11 +68,7 @@ fn as_user(user: &str, args: &[&str]) -> Output {
         .current_dir("/tmp")
         .output()
         .expect("runuser runs");
-    Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Output::from(out)
 }
 
 fn port_of(status: &str, name: &str) -> u16 {
