@@ -121,11 +121,22 @@ fn default_kinds(bins: &BinaryDirs) -> Vec<Kind> {
 fn print_state(state: &SandboxState, dir: &std::path::Path) {
     for (name, s) in &state.servers {
         println!(
-            "{name:<11} {:<45} pid {:<8} {}",
+            "{name:<11} {:<45} pid {:<8} {}{}",
             s.display_url(),
             s.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
-            s.version
+            s.version,
+            s.extension_version
+                .as_ref()
+                .map(|v| format!(", aux_mysql {v}"))
+                .unwrap_or_default()
         );
+        if let Some(pg) = s.pg_port.filter(|p| *p != s.port) {
+            println!(
+                "{:<11} PostgreSQL protocol on 127.0.0.1:{pg} (local socket in {})",
+                "",
+                s.run_dir.display()
+            );
+        }
         for n in &s.notes {
             println!("{:<11} note: {n}", "");
         }
