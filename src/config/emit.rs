@@ -32,9 +32,9 @@ fn header(t: &Translation, out: &mut String, comment: &str) {
         .unwrap_or_else(|| "unknown".into());
     let _ = writeln!(
         out,
-        "{comment} Sizing: RAM {ram} ({}); workload {:?}; cpus {}; storage {}",
+        "{comment} Sizing: RAM {ram} ({}); workload {}; cpus {}; storage {}",
         t.sizing.ram_source,
-        t.sizing.workload,
+        t.sizing.workload.name(),
         t.sizing
             .cpus
             .map(|c| c.to_string())

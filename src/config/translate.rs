@@ -87,7 +87,8 @@ pub enum Workload {
 }
 
 impl Workload {
-    fn name(self) -> &'static str {
+    /// The name pgtune uses.
+    pub fn name(self) -> &'static str {
         match self {
             Workload::Web => "web",
             Workload::Oltp => "oltp",
@@ -523,7 +524,7 @@ fn sizing(values: &Values, input: &SizingInput, b: &mut Builder) -> Sizing {
         }
         _ => (
             None,
-            "unknown (no --ram, no innodb_buffer_pool_size of 256MB or more): memory settings keep PostgreSQL's defaults".into(),
+            "no --ram and no innodb_buffer_pool_size of 256MB or more: memory settings keep PostgreSQL's defaults".into(),
         ),
     };
     let max_connections = values.size("max_connections").unwrap_or(match workload {
@@ -683,7 +684,11 @@ fn apply(
         }
         "emulate" => b.emulated.push(EmulatedVariable {
             name: info.name.clone(),
-            value: value.to_string(),
+            // The catalogue holds numbers, not mysqld's K/M/G spellings.
+            value: match parse_size(value) {
+                Ok(n) if value.trim().ends_with(|c: char| c.is_ascii_alphabetic()) => n.to_string(),
+                _ => value.to_string(),
+            },
             source: source.to_string(),
         }),
         "integer" => {
@@ -783,10 +788,11 @@ fn apply(
         "buffer_pool" => {
             let bp = size()?;
             if sizing.ram_bytes.is_none() {
-                return Err(format!(
-                    "{} is too small to infer RAM from; give --ram",
+                b.warnings.push(format!(
+                    "{source}: {} is too small to infer RAM from; memory settings keep PostgreSQL's defaults (give --ram)",
                     human(bp)
                 ));
+                return Ok(());
             }
             // sizing() already set shared_buffers/effective_cache_size; record the source.
             for t in ["shared_buffers", "effective_cache_size"] {
@@ -1033,8 +1039,12 @@ fn apply(
         }
         "open_files" => {
             let n = size()?;
-            let per = (n / sizing.max_connections.max(1)).clamp(64, 10_000);
-            b.set("max_files_per_process", per.to_string(), source);
+            // open_files_limit is for the whole mysqld; PostgreSQL's limit is per
+            // process (default 1000): only ever raise it.
+            let per = n / sizing.max_connections.max(1);
+            if per > 1000 {
+                b.set("max_files_per_process", per.min(10_000).to_string(), source);
+            }
         }
         "lc_messages" => {
             let v = value.trim();
@@ -1194,7 +1204,7 @@ mod tests {
             SizingInput::default(),
         );
         assert_eq!(setting(&t, "shared_buffers"), None);
-        assert!(t.items[0].problem.is_some());
+        assert!(t.warnings.iter().any(|w| w.contains("too small")));
     }
 
     #[test]

@@ -39,7 +39,7 @@ impl Catalogue {
                 let f: Vec<&str> = l.split('\t').collect();
                 (f.len() >= 4).then(|| {
                     (
-                        f[0].to_string(),
+                        f[0].to_ascii_lowercase(),
                         CatalogueEntry {
                             context: f[1].to_string(),
                             kind: f[3].to_string(),
@@ -149,7 +149,7 @@ pub fn check_catalogue(
                 ));
                 return c;
             }
-            match catalogue.entries.get(&s.name) {
+            match catalogue.entries.get(&s.name.to_ascii_lowercase()) {
                 None => {
                     c.status = "error".into();
                     c.message = Some("not in the server's catalogue".into());
@@ -269,7 +269,9 @@ fn parse_with_server(
         if !o.status.success() {
             let errs: Vec<String> = String::from_utf8_lossy(&o.stderr)
                 .lines()
-                .filter(|l| !l.contains("skipping missing configuration file"))
+                .filter(|l| {
+                    !l.contains("skipping missing configuration file") && !l.contains("contains errors")
+                })
                 .map(|l| {
                     // Drop the log prefix ("2026-… GMT [pid] ").
                     l.split_once("] ").map_or(l, |(_, r)| r).to_string()
@@ -430,6 +432,37 @@ pub async fn check(
         mysql_greeting: None,
         settings: Vec::new(),
     };
+    let mut conf = conf;
+    let mut names = names;
+    if let Err(errs) = parse_with_server(&bins.server, &account, &conf, &names) {
+        // Find the lines the server refuses, one setting at a time.
+        let mut refused = Vec::new();
+        for s in settings.iter_mut().filter(|s| s.status == "ok") {
+            let single = format!("{} = {}\n", s.name, s.value);
+            if let Err(e) = parse_with_server(&bins.server, &account, &single, &[s.name.as_str()]) {
+                s.status = "error".into();
+                s.message = Some(format!("refused by this server: {}", e.join(" ")));
+                refused.push(s.name.clone());
+            }
+        }
+        if refused.is_empty() {
+            report.file_errors = errs;
+            report.settings = settings;
+            return Ok(report);
+        }
+        // Boot without the refused lines, so that the rest is checked.
+        conf = conf
+            .lines()
+            .map(|l| {
+                if refused.iter().any(|n| l.starts_with(&format!("{n} = "))) {
+                    format!("# refused by this server: {l}\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        names.retain(|n| !refused.iter().any(|r| r == n));
+    }
     match parse_with_server(&bins.server, &account, &conf, &names) {
         Ok(parsed) => {
             for s in settings.iter_mut() {
@@ -445,7 +478,10 @@ pub async fn check(
     let overrides = boot_overrides(&t.settings, opts, openhalo);
     let boot = boot(bins, &account, &conf, &overrides, openhalo, opts, &names).await;
     for (n, v, why) in &overrides {
-        if let Some(s) = settings.iter_mut().find(|s| &s.name == n) {
+        if let Some(s) = settings
+            .iter_mut()
+            .find(|s| &s.name == n && s.status == "ok")
+        {
             s.status = "overridden".into();
             s.message = Some(format!("{v} for the check: {why}"));
         }
@@ -596,19 +632,27 @@ async fn read_back(
     cfg.host_path(run_dir)
         .port(port)
         .user(CHECK_USER)
-        .dbname("postgres")
+        // Every cluster has template1 (OpenHalo's initdb may make no `postgres`).
+        .dbname("template1")
         .connect_timeout(Duration::from_secs(10));
     let (client, conn) = cfg
         .connect(tokio_postgres::NoTls)
         .await
-        .map_err(|e| format!("connecting to the check server: {e}"))?;
+        .map_err(|e| {
+            format!(
+                "connecting to the check server: {}",
+                e.as_db_error()
+                    .map(|d| d.message().to_string())
+                    .unwrap_or_else(|| e.to_string())
+            )
+        })?;
     let task = tokio::spawn(async move {
         let _ = conn.await;
     });
     let mut out = BTreeMap::new();
     for n in names {
         let row = client
-            .query_opt("SELECT setting FROM pg_settings WHERE name = $1", &[n])
+            .query_opt("SELECT setting FROM pg_settings WHERE lower(name) = lower($1)", &[n])
             .await
             .map_err(|e| format!("reading {n}: {e}"))?;
         if let Some(r) = row {
