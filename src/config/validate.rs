@@ -270,7 +270,8 @@ fn parse_with_server(
             let errs: Vec<String> = String::from_utf8_lossy(&o.stderr)
                 .lines()
                 .filter(|l| {
-                    !l.contains("skipping missing configuration file") && !l.contains("contains errors")
+                    !l.contains("skipping missing configuration file")
+                        && !l.contains("contains errors")
                 })
                 .map(|l| {
                     // Drop the log prefix ("2026-… GMT [pid] ").
@@ -635,24 +636,24 @@ async fn read_back(
         // Every cluster has template1 (OpenHalo's initdb may make no `postgres`).
         .dbname("template1")
         .connect_timeout(Duration::from_secs(10));
-    let (client, conn) = cfg
-        .connect(tokio_postgres::NoTls)
-        .await
-        .map_err(|e| {
-            format!(
-                "connecting to the check server: {}",
-                e.as_db_error()
-                    .map(|d| d.message().to_string())
-                    .unwrap_or_else(|| e.to_string())
-            )
-        })?;
+    let (client, conn) = cfg.connect(tokio_postgres::NoTls).await.map_err(|e| {
+        format!(
+            "connecting to the check server: {}",
+            e.as_db_error()
+                .map(|d| d.message().to_string())
+                .unwrap_or_else(|| e.to_string())
+        )
+    })?;
     let task = tokio::spawn(async move {
         let _ = conn.await;
     });
     let mut out = BTreeMap::new();
     for n in names {
         let row = client
-            .query_opt("SELECT setting FROM pg_settings WHERE lower(name) = lower($1)", &[n])
+            .query_opt(
+                "SELECT setting FROM pg_settings WHERE lower(name) = lower($1)",
+                &[n],
+            )
             .await
             .map_err(|e| format!("reading {n}: {e}"))?;
         if let Some(r) = row {
