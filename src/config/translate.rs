@@ -1010,9 +1010,9 @@ fn apply(
             let ci = value.to_ascii_lowercase().ends_with("_ci");
             b.advice.push(Advice {
                 text: format!(
-                    "collation_server = {value}: initdb --locale=C.UTF-8 (or --locale-provider=icu on PostgreSQL 15+){}",
+                    "collation_server = {value}: initdb --locale=C.UTF-8 (OpenHalo is PostgreSQL 14: ICU only per column, CREATE COLLATION … provider = icu){}",
                     if ci {
-                        "; MySQL's *_ci collations compare case-insensitively, PostgreSQL's do not: use citext or LOWER() indexes where the application relies on it"
+                        "; MySQL's *_ci collations compare case-insensitively, PostgreSQL's do not: use citext, a nondeterministic ICU collation or LOWER() indexes where the application relies on it"
                     } else {
                         ""
                     }
