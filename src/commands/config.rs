@@ -40,9 +40,10 @@ pub enum ConfigCommand {
     Check {
         #[command(flatten)]
         input: InputArgs,
-        /// Which server to boot: postgresql (the OpenHalo-only lines are left out) or openhalo.
-        #[arg(long, value_enum, default_value_t = CheckServer::Postgresql)]
-        server: CheckServer,
+        /// Which server to boot: openhalo, or postgresql (the OpenHalo-only lines are left out).
+        /// Default: openhalo when an OpenHalo installation is configured, else postgresql.
+        #[arg(long, value_enum)]
+        server: Option<CheckServer>,
         #[command(flatten)]
         bins: SandboxBinArgs,
         /// Boot with shared_buffers as generated even if it exceeds a quarter of this machine's RAM.
@@ -215,6 +216,11 @@ pub async fn config(args: ConfigArgs) -> Result<i32, Failure> {
             ))
             .map_err(Failure::usage)?;
             let (_, dirs) = bins.resolve(&config);
+            let server = server.unwrap_or(if dirs.openhalo_home.is_some() {
+                CheckServer::Openhalo
+            } else {
+                CheckServer::Postgresql
+            });
             let kind = match server {
                 CheckServer::Postgresql => Kind::Postgresql,
                 CheckServer::Openhalo => Kind::Openhalo,
@@ -252,8 +258,8 @@ pub async fn config(args: ConfigArgs) -> Result<i32, Failure> {
 
 fn print_check(r: &CheckReport) {
     println!("server: {}", r.server);
-    if r.openhalo && r.server.contains("1.0.14") {
-        println!("note: this OpenHalo may be built without aux_mysql 1.4 (see docs/openhalo.md)");
+    for n in &r.notes {
+        println!("note: {n}");
     }
     for e in &r.file_errors {
         println!("file error: {e}");

@@ -105,6 +105,8 @@ pub struct CheckReport {
     pub overrides: Vec<(String, String, String)>,
     /// The version string the MySQL listener sent (OpenHalo).
     pub mysql_greeting: Option<String>,
+    /// What the reader must know about the server (e.g. a build without aux_mysql 1.4).
+    pub notes: Vec<String>,
     pub settings: Vec<CheckedSetting>,
 }
 
@@ -136,17 +138,24 @@ pub fn check_catalogue(
                 parsed: None,
                 running: None,
             };
-            if s.openhalo_only && !openhalo {
-                c.status = "skipped".into();
-                c.message = Some("OpenHalo only".into());
-                return c;
-            }
             if s.name.contains('.') && !kb.is_openhalo_setting(&s.name) {
                 c.status = "error".into();
                 c.message = Some(format!(
                     "{} is not one of OpenHalo's settings (the server would accept the typo silently)",
                     s.name
                 ));
+                return c;
+            }
+            if let Some(h) = kb.openhalo.get(&s.name)
+                && let Err(m) = fits_openhalo(h, &s.value)
+            {
+                c.status = "error".into();
+                c.message = Some(format!("{m} (OpenHalo's guc.c, per the knowledge base)"));
+                return c;
+            }
+            if s.openhalo_only && !openhalo {
+                c.status = "skipped".into();
+                c.message = Some("OpenHalo only (value checked against the knowledge base)".into());
                 return c;
             }
             match catalogue.entries.get(&s.name.to_ascii_lowercase()) {
@@ -164,6 +173,30 @@ pub fn check_catalogue(
             c
         })
         .collect()
+}
+
+/// A value against an OpenHalo setting's type and range from its guc.c.
+fn fits_openhalo(h: &crate::config::knowledge::OpenHaloSetting, value: &str) -> Result<(), String> {
+    let v = value.trim_matches('\'');
+    match h.kind.as_str() {
+        "bool" => value_fits("BOOLEAN", v),
+        "enum" => {
+            if h.values.iter().any(|x| x.eq_ignore_ascii_case(v)) {
+                Ok(())
+            } else {
+                Err(format!("`{v}` is not one of {}", h.values.join(", ")))
+            }
+        }
+        "integer" => {
+            let n: i64 = v.parse().map_err(|_| format!("`{v}` is not an integer"))?;
+            let (lo, hi) = (h.min.unwrap_or(i64::MIN), h.max.unwrap_or(i64::MAX));
+            if n < lo || n > hi {
+                return Err(format!("{n} is outside {lo}..{hi}"));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 fn value_fits(kind: &str, value: &str) -> Result<(), String> {
@@ -431,8 +464,20 @@ pub async fn check(
         boot_message: None,
         overrides: Vec::new(),
         mysql_greeting: None,
+        notes: Vec::new(),
         settings: Vec::new(),
     };
+    if openhalo {
+        let share = bins.dir().join("../share");
+        let has_14 = ["postgresql/extension", "extension"]
+            .iter()
+            .any(|d| share.join(d).join("aux_mysql--1.3--1.4.sql").exists());
+        if !has_14 {
+            report.notes.push(
+                "this OpenHalo is built without aux_mysql 1.4 (no aux_mysql--1.3--1.4.sql): its @@variable catalogue, used by emulated-variables.sql, is missing".into(),
+            );
+        }
+    }
     let mut conf = conf;
     let mut names = names;
     if let Err(errs) = parse_with_server(&bins.server, &account, &conf, &names) {
@@ -725,5 +770,31 @@ mod tests {
         let c = check_catalogue(&t, &Catalogue::default(), Knowledge::builtin(), true);
         let typo = c.iter().find(|s| s.name == "mysql.prot").expect("checked");
         assert_eq!(typo.status, "error");
+        // Values of OpenHalo's settings are checked even without OpenHalo.
+        t.settings.push(Setting {
+            name: "mysql.port".into(),
+            value: "70000".into(),
+            sources: vec![],
+            openhalo_only: true,
+        });
+        t.settings.push(Setting {
+            name: "mysql.max_allowed_packet".into(),
+            value: "4096".into(),
+            sources: vec![],
+            openhalo_only: true,
+        });
+        let c = check_catalogue(&t, &Catalogue::default(), Knowledge::builtin(), false);
+        let port = c.iter().find(|s| s.name == "mysql.port").expect("checked");
+        assert_eq!(port.status, "error", "{port:?}");
+        let packet = c
+            .iter()
+            .find(|s| s.name == "mysql.max_allowed_packet")
+            .expect("checked");
+        assert_eq!(packet.status, "skipped", "{packet:?}");
+        let mode = c
+            .iter()
+            .find(|s| s.name == "database_compat_mode")
+            .expect("checked");
+        assert_eq!(mode.status, "skipped", "{mode:?}");
     }
 }
