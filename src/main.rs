@@ -1,7 +1,7 @@
 //! The `halocheck` binary: parses arguments and calls one command per subcommand.
 
 use clap::{Parser, Subcommand};
-use halocheck::commands::{self, EndpointArgs, RecordArgs, RunArgs, SandboxArgs};
+use halocheck::commands::{self, ConfigArgs, EndpointArgs, RecordArgs, RunArgs, SandboxArgs};
 
 #[derive(Parser)]
 #[command(
@@ -27,6 +27,8 @@ enum Command {
     },
     /// Start, check and stop throw-away local MariaDB/MySQL, PostgreSQL and OpenHalo servers.
     Sandbox(SandboxArgs),
+    /// Translate a MySQL option file (my.cnf) into OpenHalo configuration and check it on a real server.
+    Config(ConfigArgs),
 }
 
 fn main() {
@@ -46,6 +48,7 @@ fn main() {
             Command::Run(args) => commands::run(args).await,
             Command::Record { args, endpoints } => commands::record(args, endpoints).await,
             Command::Sandbox(args) => commands::sandbox(args).await,
+            Command::Config(args) => commands::config(args).await,
         }
     });
     let code = match result {

@@ -45,7 +45,8 @@ impl SandboxCli {
 }
 
 impl SandboxBinArgs {
-    fn resolve(&self, config: &ProjectConfig) -> (PathBuf, BinaryDirs) {
+    /// The sandbox directory and binary directories, flags first, then halocheck.toml.
+    pub fn resolve(&self, config: &ProjectConfig) -> (PathBuf, BinaryDirs) {
         let c = &config.sandbox;
         (
             self.dir
