@@ -257,6 +257,34 @@ mod tests {
     }
 
     #[test]
+    fn a_query_sort_mode_applies_to_reference_against_target() {
+        let names = vec!["ref".to_string(), "t".to_string()];
+        let mut f = file_with(true);
+        let two = |a: &str, b: &str| {
+            Some(Observation {
+                result: Observed::Rows {
+                    columns: vec![],
+                    rows: vec![vec![Some(a.into())], vec![Some(b.into())]],
+                },
+                elapsed_us: 1,
+            })
+        };
+        f.steps[0].observations = vec![two("a", "b"), two("b", "a")];
+        f.steps[0].step.expect = Expectation::Rows {
+            types: "T".into(),
+            sort: None,
+            label: None,
+            results: vec!["a".into(), "b".into()],
+        };
+        assert_eq!(
+            classify(&f, true, &names)[0].verdict,
+            Outcome::Divergent(crate::compare::DivergenceKind::Order)
+        );
+        f.steps[0].ctx.sort = sqllogictest::SortMode::RowSort;
+        assert_eq!(classify(&f, true, &names)[0].verdict, Outcome::Pass);
+    }
+
+    #[test]
     fn without_reference_the_target_is_judged_by_the_file() {
         let names = vec!["t".to_string()];
         let mut f = file_with(true);

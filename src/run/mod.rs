@@ -323,8 +323,7 @@ async fn execute_items(
                 });
             }
             Item::Step(step) => {
-                let mut step_ctx = ctx;
-                step_ctx.compare_affected = compares_affected_rows(step);
+                let step_ctx = step_context(ctx, step);
                 let mut observations = Vec::with_capacity(endpoints.len());
                 for (i, c) in endpoints.iter().enumerate() {
                     if !slt::should_run(&step.conditions, &c.info.labels) {
@@ -398,6 +397,17 @@ pub fn mask_scratch(o: &mut Observed, scratch: &str) {
         Observed::Error { message, .. } | Observed::ConnectionLost { message } => fix(message),
         Observed::Done { .. } | Observed::Timeout => {}
     }
+}
+
+/// The comparison settings of one step: the file's, with the query's own
+/// sort mode (it wins over `control sortmode`) and whether affected rows count.
+fn step_context(file: CompareContext, step: &Step) -> CompareContext {
+    let mut ctx = file;
+    ctx.compare_affected = compares_affected_rows(step);
+    if let Expectation::Rows { sort: Some(m), .. } = &step.expect {
+        ctx.sort = *m;
+    }
+    ctx
 }
 
 /// Affected rows are compared for `statement count` and for DML, where
@@ -510,6 +520,39 @@ pub fn count_steps(files: &[Result<SltFile, slt::SltError>]) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_query_sort_mode_wins_over_the_file_sort_mode() {
+        let step = |sort: Option<SortMode>, sql: &str| Step {
+            file: "f.slt".into(),
+            line: 1,
+            conditions: vec![],
+            connection: "default".into(),
+            sql: sql.into(),
+            expect: Expectation::Rows {
+                types: "T".into(),
+                sort,
+                label: None,
+                results: vec![],
+            },
+            is_query: true,
+            own: true,
+        };
+        let file = CompareContext {
+            sort: SortMode::ValueSort,
+            ..CompareContext::default()
+        };
+        assert_eq!(
+            step_context(file, &step(Some(SortMode::RowSort), "SELECT 1")).sort,
+            SortMode::RowSort
+        );
+        assert_eq!(
+            step_context(file, &step(None, "SELECT 1")).sort,
+            SortMode::ValueSort
+        );
+        assert!(step_context(file, &step(None, "update t set a = 1")).compare_affected);
+        assert!(!step_context(file, &step(None, "SELECT 1")).compare_affected);
+    }
+
     use super::*;
     use crate::endpoint::{Column, TypeCategory};
 
