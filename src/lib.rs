@@ -5,6 +5,7 @@
 
 pub mod commands;
 pub mod compare;
+pub mod data;
 pub mod endpoint;
 pub mod report;
 pub mod run;

@@ -1,7 +1,9 @@
 //! The `halocheck` binary: parses arguments and calls one command per subcommand.
 
 use clap::{Parser, Subcommand};
-use halocheck::commands::{self, EndpointArgs, RecordArgs, RunArgs, SandboxArgs};
+use halocheck::commands::{
+    self, DatasetArgs, EndpointArgs, RecordArgs, RunArgs, SandboxArgs, VerifyArgs,
+};
 
 #[derive(Parser)]
 #[command(
@@ -27,6 +29,11 @@ enum Command {
     },
     /// Start, check and stop throw-away local MariaDB/MySQL, PostgreSQL and OpenHalo servers.
     Sandbox(SandboxArgs),
+    /// Create deterministic datasets (sysbench-style, rich types) in a database.
+    Dataset(DatasetArgs),
+    /// Prove that two databases hold the same rows: counts, chunk digests, differing rows.
+    #[command(name = "verify-data")]
+    VerifyData(Box<VerifyArgs>),
 }
 
 fn main() {
@@ -46,6 +53,8 @@ fn main() {
             Command::Run(args) => commands::run(args).await,
             Command::Record { args, endpoints } => commands::record(args, endpoints).await,
             Command::Sandbox(args) => commands::sandbox(args).await,
+            Command::Dataset(args) => commands::dataset_cmd(args).await,
+            Command::VerifyData(args) => commands::verify_data(*args).await,
         }
     });
     let code = match result {

@@ -1,5 +1,6 @@
 //! Subcommands: thin functions that wire the modules together.
 
+mod data;
 mod record;
 mod run;
 mod sandbox;
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+pub use data::{DatasetArgs, VerifyArgs, dataset_cmd, verify_data};
 pub use record::record;
 pub use run::run;
 pub use sandbox::{SandboxArgs, SandboxBinArgs, sandbox};
