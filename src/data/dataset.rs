@@ -155,7 +155,8 @@ impl Rng {
     /// Uniform in `lo..=hi`.
     pub fn range(&mut self, lo: i128, hi: i128) -> i128 {
         let span = (hi - lo + 1) as u128;
-        lo + ((self.next_u64() as u128 * 0x1_0000_0000_0000_0000 + self.next_u64() as u128) % span) as i128
+        lo + ((self.next_u64() as u128 * 0x1_0000_0000_0000_0000 + self.next_u64() as u128) % span)
+            as i128
     }
     pub fn chance(&mut self, p: f64) -> bool {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p && p > 0.0
