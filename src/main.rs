@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use halocheck::commands::{
-    self, DatasetArgs, EndpointArgs, RecordArgs, RunArgs, SandboxArgs, VerifyArgs,
+    self, DatasetArgs, EndpointArgs, MigrateArgs, RecordArgs, RunArgs, SandboxArgs, VerifyArgs,
 };
 
 #[derive(Parser)]
@@ -34,6 +34,8 @@ enum Command {
     /// Prove that two databases hold the same rows: counts, chunk digests, differing rows.
     #[command(name = "verify-data")]
     VerifyData(Box<VerifyArgs>),
+    /// Copy a database to a MySQL-protocol target (schema and rows), resumably.
+    Migrate(Box<MigrateArgs>),
 }
 
 fn main() {
@@ -55,6 +57,7 @@ fn main() {
             Command::Sandbox(args) => commands::sandbox(args).await,
             Command::Dataset(args) => commands::dataset_cmd(args).await,
             Command::VerifyData(args) => commands::verify_data(*args).await,
+            Command::Migrate(args) => commands::migrate(*args).await,
         }
     });
     let code = match result {

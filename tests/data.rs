@@ -429,3 +429,117 @@ fn different_seeds_differ_and_missing_things_are_errors() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("halocheck_it_nope"), "{}", out.stderr);
 }
+
+#[test]
+fn migrate_mariadb_to_mariadb_then_verify_clean_refuse_overwrite_and_resume() {
+    let my = mysql_url();
+    generate(&my, "rich", "halocheck_it_mig_src", "9");
+    let dir = common::tempdir("migrate");
+    let state = dir.join("state.json").display().to_string();
+    let migrate = |extra: &[&str]| {
+        let mut args = vec![
+            "migrate",
+            "--source",
+            &my,
+            "--target",
+            &my,
+            "--database",
+            "halocheck_it_mig_src",
+            "--target-database",
+            "halocheck_it_mig_dst",
+            "--state",
+            &state,
+            "--batch-rows",
+            "64",
+        ];
+        args.extend_from_slice(extra);
+        halocheck(&args)
+    };
+    let out = migrate(&["--replace", "--verify"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("# verify-data: EQUAL"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("items                    copied         1000 rows"),
+        "{}",
+        out.stdout
+    );
+
+    // A second run skips finished tables.
+    let out = migrate(&[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("skipped"), "{}", out.stdout);
+
+    // Without the state file the tables are someone else's: refused, untouched.
+    let other_state = dir.join("other.json").display().to_string();
+    let out = halocheck(&[
+        "migrate",
+        "--source",
+        &my,
+        "--target",
+        &my,
+        "--database",
+        "halocheck_it_mig_src",
+        "--target-database",
+        "halocheck_it_mig_dst",
+        "--state",
+        &other_state,
+    ]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("--replace"), "{}", out.stderr);
+
+    // An interrupted copy: half of `items` and all of `audit_log` (no key)
+    // gone, the state says "created"; the rerun resumes after the last key.
+    runtime().block_on(async {
+        let mut c = conn(&my).await;
+        c.exec("DELETE FROM halocheck_it_mig_dst.items WHERE id > 500")
+            .await
+            .expect("delete");
+        c.exec("DELETE FROM halocheck_it_mig_dst.audit_log LIMIT 150")
+            .await
+            .expect("delete");
+    });
+    let text = std::fs::read_to_string(&state).expect("state");
+    let mut st: Json = serde_json::from_str(&text).expect("state json");
+    st["tables"]["items"] = Json::from("created");
+    st["tables"]["audit_log"] = Json::from("created");
+    std::fs::write(&state, st.to_string()).expect("write state");
+    let out = migrate(&["--verify"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("items                    resumed         500 rows"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("audit_log                resumed         400 rows"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("# verify-data: EQUAL"),
+        "{}",
+        out.stdout
+    );
+
+    // PostgreSQL cannot take MySQL DDL: a clear refusal.
+    let out = halocheck(&[
+        "migrate",
+        "--source",
+        &my,
+        "--target",
+        &pg_url(),
+        "--database",
+        "halocheck_it_mig_src",
+        "--state",
+        &state,
+    ]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("mysql://"), "{}", out.stderr);
+}

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::data::conn::DataConn;
 use crate::data::dataset::{self, Size};
@@ -39,26 +38,6 @@ pub async fn connect(spec: &EndpointSpec) -> Result<DataConn, Failure> {
     DataConn::connect(spec)
         .await
         .map_err(|e| Failure::usage(format!("cannot connect to {e}")))
-}
-
-/// A progress bar on stderr (hidden when stderr is not a terminal).
-pub fn bar(len: u64) -> ProgressBar {
-    let pb = ProgressBar::new(len);
-    if let Ok(style) =
-        ProgressStyle::with_template("{msg:>16} [{bar:30}] {pos}/{len} rows  {per_sec}  eta {eta}")
-    {
-        pb.set_style(style.progress_chars("=> "));
-    }
-    pb
-}
-
-/// A row counter on stderr for work of unknown length.
-pub fn spinner() -> ProgressBar {
-    let pb = ProgressBar::new_spinner();
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg:>16} {pos} rows  {per_sec}") {
-        pb.set_style(style);
-    }
-    pb
 }
 
 /// `halocheck dataset …`
@@ -123,7 +102,7 @@ pub async fn dataset_cmd(args: DatasetArgs) -> Result<i32, Failure> {
             let db = database.unwrap_or_else(|| format!("halocheck_{}", ds.name));
             let spec = endpoints.endpoint(&target, "target")?;
             let mut conn = connect(&spec).await?;
-            let pb = bar(0);
+            let pb = crate::data::progress_bar(0);
             let started = std::time::Instant::now();
             let done = dataset::generate(&mut conn, &ds, &db, size, seed, replace, &pb)
                 .await
@@ -198,7 +177,7 @@ pub async fn verify_data(args: VerifyArgs) -> Result<i32, Failure> {
         max_listed: args.max_listed,
         tables: args.tables.clone(),
     };
-    let pb = spinner();
+    let pb = crate::data::row_counter();
     let report = verify::verify(
         &mut s,
         &mut t,
@@ -350,4 +329,132 @@ pub fn verify_markdown(r: &VerifyReport) -> String {
         r.rows_compared, r.elapsed_s
     ));
     out
+}
+
+/// `halocheck migrate` options.
+#[derive(Args, Debug, Clone)]
+pub struct MigrateArgs {
+    /// The database server to copy from (mysql://).
+    #[arg(long, value_name = "URL|NAME")]
+    pub source: String,
+    /// The server to copy to (mysql://; for OpenHalo its MySQL port).
+    #[arg(long, value_name = "URL|NAME")]
+    pub target: String,
+    /// The source database.
+    #[arg(long)]
+    pub database: String,
+    /// The target database, created if missing [default: the same name].
+    #[arg(long)]
+    pub target_database: Option<String>,
+    /// Only this table (repeatable).
+    #[arg(long = "table")]
+    pub tables: Vec<String>,
+    /// Drop and recreate target tables that already exist.
+    #[arg(long)]
+    pub replace: bool,
+    /// Rows per INSERT statement.
+    #[arg(long, default_value_t = 1000)]
+    pub batch_rows: usize,
+    /// Progress file for resuming [default: halocheck-migrate-<DB>-<TARGET_DB>.json].
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Run verify-data on the copied tables afterwards.
+    #[arg(long)]
+    pub verify: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub endpoints: DataEndpointArgs,
+}
+
+pub async fn migrate(args: MigrateArgs) -> Result<i32, Failure> {
+    if args.batch_rows == 0 {
+        return Err(Failure::usage("--batch-rows must be at least 1"));
+    }
+    let src = args.endpoints.endpoint(&args.source, "source")?;
+    let tgt = args.endpoints.endpoint(&args.target, "target")?;
+    let target_db = args
+        .target_database
+        .clone()
+        .unwrap_or_else(|| args.database.clone());
+    let state = args.state.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "halocheck-migrate-{}-{target_db}.json",
+            args.database
+        ))
+    });
+    let opts = crate::data::migrate::MigrateOptions {
+        replace: args.replace,
+        batch_rows: args.batch_rows,
+        state,
+        tables: args.tables.clone(),
+    };
+    let mut s = connect(&src).await?;
+    let mut t = connect(&tgt).await?;
+    let mp = indicatif::MultiProgress::new();
+    let report =
+        crate::data::migrate::migrate(&mut s, &mut t, (&args.database, &target_db), &opts, &mp)
+            .await
+            .map_err(Failure::usage)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "migrate `{}` on {} -> `{}` on {}: {} rows in {:.1} s ({:.0} rows/s)",
+            args.database,
+            src.name,
+            target_db,
+            tgt.name,
+            report.rows_copied,
+            report.seconds,
+            report.rows_copied as f64 / report.seconds.max(1e-9)
+        );
+        for tc in &report.tables {
+            println!(
+                "  {:<24} {:<8} {:>10} rows {:>8} failed {:>10.0} rows/s",
+                tc.table, tc.status, tc.rows_copied, tc.rows_failed, tc.rows_per_second
+            );
+            for e in &tc.errors {
+                println!("      {e}");
+            }
+        }
+    }
+    let mut code = if report.clean() { exit::OK } else { exit::GATE };
+    if args.verify {
+        let copied: Vec<String> = report
+            .tables
+            .iter()
+            .filter(|t| t.status != "failed")
+            .map(|t| t.table.clone())
+            .collect();
+        if !copied.is_empty() {
+            let vopts = VerifyOptions {
+                tables: copied,
+                ..VerifyOptions::default()
+            };
+            let pb = crate::data::row_counter();
+            let vr = verify::verify(
+                &mut s,
+                &mut t,
+                (
+                    &format!("{} ({})", src.name, src.url),
+                    &format!("{} ({})", tgt.name, tgt.url),
+                ),
+                (&args.database, &target_db),
+                &vopts,
+                &pb,
+            )
+            .await
+            .map_err(Failure::usage)?;
+            pb.finish_and_clear();
+            print!("\n{}", verify_markdown(&vr));
+            if !vr.clean() {
+                code = exit::GATE;
+            }
+        }
+    }
+    s.close().await;
+    t.close().await;
+    Ok(code)
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-pub use data::{DatasetArgs, VerifyArgs, dataset_cmd, verify_data};
+pub use data::{DatasetArgs, MigrateArgs, VerifyArgs, dataset_cmd, migrate, verify_data};
 pub use record::record;
 pub use run::run;
 pub use sandbox::{SandboxArgs, SandboxBinArgs, sandbox};
