@@ -56,9 +56,18 @@ pub async fn table(conn: &mut DataConn, db: &str, name: &str) -> Result<Option<T
         conn.string(db),
         conn.string(name)
     );
-    let columns: Vec<ColumnInfo> = conn
-        .rows(&sql)
-        .await?
+    let rows = match conn.rows(&sql).await {
+        Ok(rows) => rows,
+        // OpenHalo without aux_mysql 1.4 has no information_schema.columns:
+        // read the result metadata of an empty SELECT instead.
+        Err(e) if conn.protocol() == crate::endpoint::Protocol::Mysql => {
+            return table_from_metadata(conn, db, name)
+                .await
+                .map_err(|m| format!("{e}; {m}"));
+        }
+        Err(e) => return Err(e),
+    };
+    let columns: Vec<ColumnInfo> = rows
         .iter()
         .map(|r| {
             let data_type = text(&r[1]);
@@ -94,6 +103,39 @@ pub async fn table(conn: &mut DataConn, db: &str, name: &str) -> Result<Option<T
     Ok(Some(TableInfo {
         name: name.to_string(),
         columns,
+        key,
+    }))
+}
+
+/// Columns and key from the MySQL protocol's result metadata (the key is
+/// the PRI_KEY-flagged columns in table order). `None` if the table is missing.
+async fn table_from_metadata(
+    conn: &mut DataConn,
+    db: &str,
+    name: &str,
+) -> Result<Option<TableInfo>, String> {
+    if !tables(conn, db).await?.iter().any(|t| t == name) {
+        return Ok(None);
+    }
+    let sql = format!("SELECT * FROM {} LIMIT 0", conn.table(db, name));
+    let cols = conn.result_columns(&sql).await?;
+    let key = cols
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.primary_key)
+        .map(|(i, _)| i)
+        .collect();
+    Ok(Some(TableInfo {
+        name: name.to_string(),
+        columns: cols
+            .into_iter()
+            .map(|c| ColumnInfo {
+                name: c.name,
+                data_type: c.type_name.clone(),
+                full_type: c.type_name,
+                kind: c.kind,
+            })
+            .collect(),
         key,
     }))
 }

@@ -343,3 +343,77 @@ impl DataConn {
         Ok(n)
     }
 }
+
+/// A result column as the MySQL protocol describes it.
+#[derive(Debug, Clone)]
+pub struct ResultColumn {
+    pub name: String,
+    pub kind: super::canonical::Kind,
+    /// The server's type code, e.g. `MYSQL_TYPE_LONG`.
+    pub type_name: String,
+    pub primary_key: bool,
+}
+
+impl DataConn {
+    /// Column names, kinds and key flags of a query's result set (MySQL
+    /// protocol only): the catalogue when `information_schema.columns` is
+    /// missing (OpenHalo without aux_mysql 1.4).
+    pub async fn result_columns(&mut self, sql: &str) -> Result<Vec<ResultColumn>, String> {
+        use super::canonical::Kind;
+        use mysql_async::consts::{ColumnFlags, ColumnType as T};
+        let DataConn::Mysql(c) = self else {
+            return Err("result metadata is only read over the MySQL protocol".into());
+        };
+        let result = c.query_iter(sql).await.map_err(|e| my_error(&e))?;
+        let columns = result.columns().map(|c| c.to_vec()).unwrap_or_default();
+        drop(result);
+        Ok(columns
+            .iter()
+            .map(|col| {
+                let binary = col.character_set() == 63;
+                let fsp = u32::from(col.decimals()).min(6);
+                let kind = match col.column_type() {
+                    T::MYSQL_TYPE_TINY if col.column_length() == 1 => Kind::Boolean,
+                    T::MYSQL_TYPE_TINY
+                    | T::MYSQL_TYPE_SHORT
+                    | T::MYSQL_TYPE_LONG
+                    | T::MYSQL_TYPE_INT24
+                    | T::MYSQL_TYPE_LONGLONG => Kind::Integer,
+                    T::MYSQL_TYPE_YEAR => Kind::Year,
+                    T::MYSQL_TYPE_DECIMAL | T::MYSQL_TYPE_NEWDECIMAL => Kind::Decimal {
+                        scale: u32::from(col.decimals()),
+                    },
+                    T::MYSQL_TYPE_FLOAT => Kind::Float32,
+                    T::MYSQL_TYPE_DOUBLE => Kind::Float64,
+                    T::MYSQL_TYPE_DATE | T::MYSQL_TYPE_NEWDATE => Kind::Date,
+                    T::MYSQL_TYPE_DATETIME
+                    | T::MYSQL_TYPE_DATETIME2
+                    | T::MYSQL_TYPE_TIMESTAMP
+                    | T::MYSQL_TYPE_TIMESTAMP2 => Kind::Datetime { fsp },
+                    T::MYSQL_TYPE_TIME | T::MYSQL_TYPE_TIME2 => Kind::Time { fsp },
+                    T::MYSQL_TYPE_JSON => Kind::Json,
+                    T::MYSQL_TYPE_BIT => Kind::Bit,
+                    T::MYSQL_TYPE_STRING if binary => Kind::Binary,
+                    T::MYSQL_TYPE_STRING => Kind::Char,
+                    T::MYSQL_TYPE_VAR_STRING
+                    | T::MYSQL_TYPE_VARCHAR
+                    | T::MYSQL_TYPE_BLOB
+                    | T::MYSQL_TYPE_TINY_BLOB
+                    | T::MYSQL_TYPE_MEDIUM_BLOB
+                    | T::MYSQL_TYPE_LONG_BLOB
+                        if binary =>
+                    {
+                        Kind::Binary
+                    }
+                    _ => Kind::Text,
+                };
+                ResultColumn {
+                    name: col.name_str().into_owned(),
+                    kind,
+                    type_name: format!("{:?}", col.column_type()),
+                    primary_key: col.flags().contains(ColumnFlags::PRI_KEY_FLAG),
+                }
+            })
+            .collect())
+    }
+}
