@@ -2,7 +2,8 @@
 
 use clap::{Parser, Subcommand};
 use halocheck::commands::{
-    self, DatasetArgs, EndpointArgs, MigrateArgs, RecordArgs, RunArgs, SandboxArgs, VerifyArgs,
+    self, AssessArgs, DatasetArgs, EndpointArgs, MigrateArgs, RecordArgs, RunArgs, SandboxArgs,
+    VerifyArgs,
 };
 
 #[derive(Parser)]
@@ -36,6 +37,8 @@ enum Command {
     VerifyData(Box<VerifyArgs>),
     /// Copy a database to a MySQL-protocol target (schema and rows), resumably.
     Migrate(Box<MigrateArgs>),
+    /// Replay a database's tables, views, routines, triggers and events on a target; report what it refuses.
+    Assess(AssessArgs),
 }
 
 fn main() {
@@ -58,6 +61,7 @@ fn main() {
             Command::Dataset(args) => commands::dataset_cmd(args).await,
             Command::VerifyData(args) => commands::verify_data(*args).await,
             Command::Migrate(args) => commands::migrate(*args).await,
+            Command::Assess(args) => commands::assess(args).await,
         }
     });
     let code = match result {

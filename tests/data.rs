@@ -543,3 +543,112 @@ fn migrate_mariadb_to_mariadb_then_verify_clean_refuse_overwrite_and_resume() {
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("mysql://"), "{}", out.stderr);
 }
+
+#[test]
+fn assess_reports_accepted_and_refused_objects() {
+    let my = mysql_url();
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/assess-schema.sql");
+    let sql = std::fs::read_to_string(&fixture).expect("fixture");
+    runtime().block_on(async {
+        let mut c = conn(&my).await;
+        c.exec("DROP DATABASE IF EXISTS halocheck_it_assess")
+            .await
+            .expect("drop");
+        c.exec("CREATE DATABASE halocheck_it_assess")
+            .await
+            .expect("create");
+        c.exec("USE halocheck_it_assess").await.expect("use");
+        // The fixture is written for the mysql client: split on its delimiters.
+        let mut delimiter = ";".to_string();
+        let mut statement = String::new();
+        for line in sql.lines() {
+            if line.starts_with("--") {
+                continue;
+            }
+            if let Some(d) = line.strip_prefix("DELIMITER ") {
+                delimiter = d.trim().to_string();
+                continue;
+            }
+            statement.push_str(line);
+            statement.push('\n');
+            if let Some(s) = statement.trim_end().strip_suffix(delimiter.as_str()) {
+                c.exec(s).await.unwrap_or_else(|e| panic!("{s}: {e}"));
+                statement.clear();
+            }
+        }
+    });
+    let dir = common::tempdir("assess");
+    let out_dir = dir.display().to_string();
+    let verdicts = |target: &str| -> Vec<(String, String, bool)> {
+        let out = halocheck(&[
+            "assess",
+            "--source",
+            &my,
+            "--target",
+            target,
+            "--database",
+            "halocheck_it_assess",
+            "--out",
+            &out_dir,
+        ]);
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        let report: Json = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("assess.json")).expect("assess.json"),
+        )
+        .expect("json");
+        assert!(dir.join("assess.md").exists());
+        report["objects"]
+            .as_array()
+            .expect("objects")
+            .iter()
+            .map(|o| {
+                (
+                    o["kind"].as_str().unwrap_or("").to_string(),
+                    o["name"].as_str().unwrap_or("").to_string(),
+                    o["accepted"].as_bool().unwrap_or(false),
+                )
+            })
+            .collect()
+    };
+    // MariaDB accepts its own schema, views on views included (retried in order).
+    let same = verdicts(&my);
+    assert_eq!(same.len(), 9, "{same:?}");
+    assert!(same.iter().all(|o| o.2), "{same:?}");
+    for kind in ["table", "view", "procedure", "function", "trigger", "event"] {
+        assert!(same.iter().any(|o| o.0 == kind), "no {kind}: {same:?}");
+    }
+    // PostgreSQL refuses MySQL DDL, object by object, with its error.
+    let pg = verdicts(&pg_url());
+    assert_eq!(pg.len(), 9);
+    assert!(pg.iter().all(|o| !o.2), "{pg:?}");
+    let report: Json = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("assess.json")).expect("assess.json"),
+    )
+    .expect("json");
+    assert!(
+        report["objects"][0]["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("syntax error")
+    );
+    // The scratch databases are gone; the source is untouched.
+    runtime().block_on(async {
+        let mut c = conn(&my).await;
+        let left = c
+            .rows("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'halocheck\\_assess\\_%'")
+            .await
+            .expect("schemata");
+        let scratch: Vec<String> = left
+            .into_iter()
+            .map(|r| first_text(vec![r]))
+            .filter(|n| n.len() == "halocheck_assess_".len() + 8)
+            .collect();
+        assert!(scratch.is_empty(), "scratch left behind: {scratch:?}");
+        let objects = c
+            .rows("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'halocheck_it_assess'")
+            .await
+            .expect("count");
+        assert_eq!(first_text(objects), "5");
+    });
+}

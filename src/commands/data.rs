@@ -458,3 +458,79 @@ pub async fn migrate(args: MigrateArgs) -> Result<i32, Failure> {
     t.close().await;
     Ok(code)
 }
+
+/// `halocheck assess` options.
+#[derive(Args, Debug, Clone)]
+pub struct AssessArgs {
+    /// The database server whose schema is assessed (mysql://).
+    #[arg(long, value_name = "URL|NAME")]
+    pub source: String,
+    /// The server that replays it (OpenHalo's MySQL port, or anything else).
+    #[arg(long, value_name = "URL|NAME")]
+    pub target: String,
+    /// The source database.
+    #[arg(long)]
+    pub database: String,
+    /// Write assess.json and assess.md into this directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Keep the scratch database on the target.
+    #[arg(long)]
+    pub keep: bool,
+    /// Print the report as JSON on stdout instead of Markdown.
+    #[arg(long)]
+    pub json: bool,
+    /// A note printed at the top of the report (repeatable), e.g. how the target was built.
+    #[arg(long = "note")]
+    pub notes: Vec<String>,
+    #[command(flatten)]
+    pub endpoints: DataEndpointArgs,
+}
+
+pub async fn assess(args: AssessArgs) -> Result<i32, Failure> {
+    let src = args.endpoints.endpoint(&args.source, "source")?;
+    let tgt = args.endpoints.endpoint(&args.target, "target")?;
+    let mut s = connect(&src).await?;
+    let mut t = connect(&tgt).await?;
+    let report = crate::data::assess::assess(
+        &mut s,
+        &mut t,
+        (
+            &format!("{} ({})", src.name, src.url),
+            &format!("{} ({})", tgt.name, tgt.url),
+        ),
+        &args.database,
+        args.keep,
+    )
+    .await
+    .map_err(Failure::usage)?;
+    s.close().await;
+    t.close().await;
+    let mut md = String::new();
+    for n in &args.notes {
+        md.push_str(&format!("> {n}\n"));
+    }
+    if !md.is_empty() {
+        md.push('\n');
+    }
+    md.push_str(&crate::data::assess::markdown(&report));
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure::usage(format!("{}: {e}", dir.display())))?;
+        let mut json = serde_json::to_value(&report)?;
+        json["notes"] = serde_json::Value::from(args.notes.clone());
+        std::fs::write(
+            dir.join("assess.json"),
+            serde_json::to_string_pretty(&json)?,
+        )
+        .map_err(|e| Failure::usage(format!("{}: {e}", dir.display())))?;
+        std::fs::write(dir.join("assess.md"), &md)
+            .map_err(|e| Failure::usage(format!("{}: {e}", dir.display())))?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{md}");
+    }
+    Ok(exit::OK)
+}

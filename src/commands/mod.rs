@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use clap::Args;
 
-pub use data::{DatasetArgs, MigrateArgs, VerifyArgs, dataset_cmd, migrate, verify_data};
+pub use data::{
+    AssessArgs, DatasetArgs, MigrateArgs, VerifyArgs, assess, dataset_cmd, migrate, verify_data,
+};
 pub use record::record;
 pub use run::run;
 pub use sandbox::{SandboxArgs, SandboxBinArgs, sandbox};

@@ -2,6 +2,7 @@
 //! databases hold the same rows (`verify-data`) and replaying a schema on a
 //! target to see what it refuses (`assess`).
 
+pub mod assess;
 pub mod canonical;
 pub mod catalog;
 pub mod conn;
