@@ -652,3 +652,62 @@ fn assess_reports_accepted_and_refused_objects() {
         assert_eq!(first_text(objects), "5");
     });
 }
+
+#[test]
+fn expected_conversions_are_counted_separately_not_hidden() {
+    let (my, pg) = (mysql_url(), pg_url());
+    runtime().block_on(async {
+        let mut m = conn(&my).await;
+        for sql in [
+            "SET SESSION sql_mode = ''",
+            "DROP DATABASE IF EXISTS halocheck_it_lossy",
+            "CREATE DATABASE halocheck_it_lossy",
+            "CREATE TABLE halocheck_it_lossy.l (id INT PRIMARY KEY, d DATE, b TINYINT(1), u BIGINT UNSIGNED, v INT)",
+            "INSERT INTO halocheck_it_lossy.l VALUES (1, '0000-00-00', 5, 18446744073709551615, 1), (2, '2024-01-01', 1, 42, 2), (3, NULL, NULL, NULL, 3)",
+        ] {
+            m.exec(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        let mut p = conn(&pg).await;
+        for sql in [
+            "DROP SCHEMA IF EXISTS halocheck_it_lossy CASCADE",
+            "CREATE SCHEMA halocheck_it_lossy",
+            "CREATE TABLE halocheck_it_lossy.l (id int PRIMARY KEY, d date, b boolean, u bigint, v int)",
+            // What a PostgreSQL-side load makes of them: NULL, true, NULL.
+            "INSERT INTO halocheck_it_lossy.l VALUES (1, NULL, true, NULL, 1), (2, '2024-01-01', true, 42, 2), (3, NULL, NULL, NULL, 3)",
+        ] {
+            p.exec(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    });
+    let (code, report) = verify(&my, &pg, "halocheck_it_lossy", "halocheck_it_lossy", &[]);
+    let l = table(&report, "l");
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(l["differing_rows"], 0, "{l:#}");
+    assert_eq!(l["expected_losses"]["zero date"], 1, "{l:#}");
+    assert_eq!(
+        l["expected_losses"]["tinyint(1) value outside 0/1"], 1,
+        "{l:#}"
+    );
+    assert_eq!(l["expected_losses"]["unsigned bigint >= 2^63"], 1, "{l:#}");
+    // A real difference in the same row is still a difference.
+    runtime().block_on(async {
+        let mut p = conn(&pg).await;
+        p.exec("UPDATE halocheck_it_lossy.l SET v = 9 WHERE id = 1")
+            .await
+            .expect("update");
+    });
+    let (code, report) = verify(&my, &pg, "halocheck_it_lossy", "halocheck_it_lossy", &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        diffs(&report, "l"),
+        vec![(
+            "values".to_string(),
+            "id=1".to_string(),
+            vec![
+                "d".to_string(),
+                "b".to_string(),
+                "u".to_string(),
+                "v".to_string()
+            ]
+        )]
+    );
+}

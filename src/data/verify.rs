@@ -87,7 +87,8 @@ pub struct TableReport {
     pub differing_chunks: u64,
     /// Rows missing, extra or with different values.
     pub differing_rows: u64,
-    /// Rows whose only differences are expected conversions, by reason.
+    /// Values whose only difference is an expected conversion, by reason
+    /// (counted, never called equal silently: the table report shows them).
     pub expected_losses: BTreeMap<String, u64>,
     /// The first differing rows, with both sides' raw values.
     pub rows: Vec<RowDiff>,
