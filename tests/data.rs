@@ -711,3 +711,46 @@ fn expected_conversions_are_counted_separately_not_hidden() {
         )]
     );
 }
+
+#[test]
+fn a_table_written_during_verification_is_reported_not_a_crash() {
+    let my = mysql_url();
+    generate(&my, "sysbench", "halocheck_it_vlive_a", "4");
+    generate(&my, "sysbench", "halocheck_it_vlive_b", "4");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (stop, my) = (stop.clone(), my.clone());
+        std::thread::spawn(move || {
+            runtime().block_on(async {
+                let mut c = conn(&my).await;
+                let mut id = 1_000_000;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    id += 1;
+                    c.exec(&format!("INSERT INTO halocheck_it_vlive_b.sbtest2 (id, k, c, pad) VALUES ({id}, 1, 'x', 'y')"))
+                        .await
+                        .expect("insert");
+                }
+                id - 1_000_000
+            })
+        })
+    };
+    // Let the writer start, then verify while it writes.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let (code, report) = verify(
+        &my,
+        &my,
+        "halocheck_it_vlive_a",
+        "halocheck_it_vlive_b",
+        &[],
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let inserted = writer.join().expect("writer");
+    assert!(inserted > 0);
+    assert_eq!(code, 1, "{report:#}");
+    let t = table(&report, "sbtest2");
+    assert_eq!(t["status"], "differs");
+    assert_eq!(t["changed_during_verification"], true, "{t:#}");
+    assert_eq!(table(&report, "sbtest1")["status"], "equal");
+    // Extra rows beyond the source's last key are listed as extra.
+    assert_eq!(diffs(&report, "sbtest2")[0].0, "extra_in_target");
+}
