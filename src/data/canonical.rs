@@ -2,6 +2,8 @@
 //! so that equal data hashes equal. The form is chosen by the *source*
 //! column's declared type and applied to both sides' text values.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 /// How a column's values are compared.
@@ -91,45 +93,63 @@ impl Kind {
 }
 
 /// The canonical bytes of one value; `postgres` says which wire it came from.
-pub fn canonical(kind: Kind, postgres: bool, raw: &[u8]) -> Vec<u8> {
+/// Borrowed when the value is already canonical (text, dates).
+pub fn canonical(kind: Kind, postgres: bool, raw: &[u8]) -> Cow<'_, [u8]> {
     let text = || String::from_utf8_lossy(raw);
+    let owned = |s: String| Cow::Owned(s.into_bytes());
     match kind {
-        Kind::Integer | Kind::Year => int_text(text().trim()).into_bytes(),
+        Kind::Text | Kind::Date => Cow::Borrowed(raw),
+        Kind::Integer | Kind::Year => {
+            // Plain decimal digits without a leading zero are canonical already.
+            let plain = match raw.split_first() {
+                Some((b'-', rest)) => {
+                    rest.first().is_some_and(|d| (b'1'..=b'9').contains(d))
+                        && rest.iter().all(u8::is_ascii_digit)
+                }
+                Some((first, _)) => {
+                    (raw.len() == 1 || *first != b'0') && raw.iter().all(u8::is_ascii_digit)
+                }
+                None => false,
+            };
+            if plain {
+                Cow::Borrowed(raw)
+            } else {
+                owned(int_text(text().trim()))
+            }
+        }
         Kind::Boolean => match text().trim() {
-            "t" | "true" => b"1".to_vec(),
-            "f" | "false" => b"0".to_vec(),
-            other => int_text(other).into_bytes(),
+            "t" | "true" => Cow::Borrowed(b"1"),
+            "f" | "false" => Cow::Borrowed(b"0"),
+            other => owned(int_text(other)),
         },
-        Kind::Decimal { scale } => decimal_text(text().trim(), scale).into_bytes(),
+        Kind::Decimal { scale } => owned(decimal_text(text().trim(), scale)),
         Kind::Float32 => match text().trim().parse::<f32>() {
-            Ok(f) => float_text(f as f64, true).into_bytes(),
-            Err(_) => raw.to_vec(),
+            Ok(f) => owned(float_text(f as f64, true)),
+            Err(_) => Cow::Borrowed(raw),
         },
         Kind::Float64 => match text().trim().parse::<f64>() {
-            Ok(f) => float_text(f, false).into_bytes(),
-            Err(_) => raw.to_vec(),
+            Ok(f) => owned(float_text(f, false)),
+            Err(_) => Cow::Borrowed(raw),
         },
         Kind::Char => {
             let mut end = raw.len();
             while end > 0 && raw[end - 1] == b' ' {
                 end -= 1;
             }
-            raw[..end].to_vec()
+            Cow::Borrowed(&raw[..end])
         }
-        Kind::Text => raw.to_vec(),
         Kind::Binary => {
             if postgres && raw.starts_with(b"\\x") {
-                raw[2..].to_ascii_lowercase()
+                Cow::Owned(raw[2..].to_ascii_lowercase())
             } else {
-                hex(raw).into_bytes()
+                owned(hex(raw))
             }
         }
-        Kind::Date => raw.to_vec(),
-        Kind::Datetime { fsp } | Kind::Time { fsp } => datetime_text(&text(), fsp).into_bytes(),
+        Kind::Datetime { fsp } | Kind::Time { fsp } => owned(datetime_text(&text(), fsp)),
         Kind::Json => match serde_json::from_slice::<serde_json::Value>(raw) {
             // serde_json's map is ordered by key (no preserve_order feature).
-            Ok(v) => v.to_string().into_bytes(),
-            Err(_) => raw.to_vec(),
+            Ok(v) => owned(v.to_string()),
+            Err(_) => Cow::Borrowed(raw),
         },
         Kind::Bit => {
             let n: u128 = if postgres {
@@ -138,7 +158,7 @@ pub fn canonical(kind: Kind, postgres: bool, raw: &[u8]) -> Vec<u8> {
             } else {
                 raw.iter().fold(0u128, |acc, b| (acc << 8) | u128::from(*b))
             };
-            n.to_string().into_bytes()
+            owned(n.to_string())
         }
     }
 }
@@ -269,7 +289,7 @@ mod tests {
     use super::*;
 
     fn c(kind: Kind, pg: bool, raw: &str) -> String {
-        String::from_utf8(canonical(kind, pg, raw.as_bytes())).unwrap_or_default()
+        String::from_utf8(canonical(kind, pg, raw.as_bytes()).into_owned()).unwrap_or_default()
     }
 
     #[test]
@@ -336,7 +356,7 @@ mod tests {
         assert_eq!(c(Kind::Binary, false, "\u{1}A"), "0141");
         assert_eq!(c(Kind::Binary, true, "\\x0141"), "0141");
         assert_eq!(c(Kind::Bit, true, "00000101"), "5");
-        assert_eq!(canonical(Kind::Bit, false, &[5]), b"5");
+        assert_eq!(canonical(Kind::Bit, false, &[5]).as_ref(), b"5");
         assert_eq!(c(Kind::Boolean, true, "t"), "1");
         assert_eq!(c(Kind::Boolean, false, "0"), "0");
         assert_eq!(

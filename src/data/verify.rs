@@ -185,6 +185,7 @@ fn fresh_salt() -> [u8; 16] {
 }
 
 /// How one side's rows are read: which columns, in which order.
+#[derive(Debug, Clone)]
 struct Plan {
     kinds: Vec<Kind>,
     key: Vec<usize>,
@@ -208,38 +209,29 @@ struct HashedRow {
     raw: RawRow,
 }
 
-fn row_hash(
-    salt: &[u8; 16],
-    kinds: &[Kind],
-    postgres: bool,
-    row: &RawRow,
-) -> (Hash, Vec<Option<Vec<u8>>>) {
+/// Hashes one row's canonical values and extracts its key.
+fn hash_row(salt: &[u8; 16], plan: &Plan, postgres: bool, raw: RawRow) -> HashedRow {
     let mut h = Sha256::new();
     h.update(salt);
-    let mut canon = Vec::with_capacity(row.len());
-    for (v, k) in row.iter().zip(kinds) {
+    for (v, k) in raw.iter().zip(&plan.kinds) {
         match v {
-            None => {
-                h.update([0u8]);
-                canon.push(None);
-            }
+            None => h.update([0u8]),
             Some(b) => {
                 let c = canonical(*k, postgres, b);
                 h.update([1u8]);
                 h.update((c.len() as u64).to_le_bytes());
                 h.update(&c);
-                canon.push(Some(c));
             }
         }
     }
-    (h.finalize().into(), canon)
-}
-
-fn key_of(plan: &Plan, canon: &[Option<Vec<u8>>]) -> Key {
-    plan.key
+    let key = plan
+        .key
         .iter()
         .map(|&i| {
-            let c = canon[i].clone().unwrap_or_default();
+            let c = raw[i]
+                .as_deref()
+                .map(|b| canonical(plan.kinds[i], postgres, b).into_owned())
+                .unwrap_or_default();
             let numeric = matches!(
                 plan.kinds[i],
                 Kind::Integer | Kind::Boolean | Kind::Year | Kind::Bit
@@ -252,7 +244,12 @@ fn key_of(plan: &Plan, canon: &[Option<Vec<u8>>]) -> Key {
                 _ => KeyPart::Bytes(c),
             }
         })
-        .collect()
+        .collect();
+    HashedRow {
+        key,
+        hash: h.finalize().into(),
+        raw,
+    }
 }
 
 fn order_expr(protocol: Protocol, column: &str, kind: Kind) -> String {
@@ -369,8 +366,9 @@ async fn count(conn: &mut DataConn, db: &str, table: &str) -> Result<u64, String
 
 /// Pulls hashed rows from one side's stream.
 struct Feed {
-    rx: mpsc::Receiver<RowBatch>,
-    buf: VecDeque<RawRow>,
+    rx: mpsc::Receiver<Result<Vec<HashedRow>, String>>,
+    buf: VecDeque<HashedRow>,
+    keyed: bool,
     ended: bool,
     postgres: bool,
     last_key: Option<Key>,
@@ -378,23 +376,21 @@ struct Feed {
 }
 
 impl Feed {
-    async fn next(&mut self, plan: &Plan, salt: &[u8; 16]) -> Result<Option<HashedRow>, String> {
+    async fn next(&mut self) -> Result<Option<HashedRow>, String> {
         loop {
-            if let Some(raw) = self.buf.pop_front() {
-                let (hash, canon) = row_hash(salt, &plan.kinds, self.postgres, &raw);
-                let key = key_of(plan, &canon);
-                if !plan.key.is_empty() {
+            if let Some(row) = self.buf.pop_front() {
+                if self.keyed {
                     if let Some(last) = &self.last_key
-                        && *last >= key
+                        && *last >= row.key
                     {
                         return Err(format!(
                             "the {} returned keys out of order or twice ({:?} after {:?}): its key order differs from bytewise order",
-                            self.side, key, last
+                            self.side, row.key, last
                         ));
                     }
-                    self.last_key = Some(key.clone());
+                    self.last_key = Some(row.key.clone());
                 }
-                return Ok(Some(HashedRow { key, hash, raw }));
+                return Ok(Some(row));
             }
             if self.ended {
                 return Ok(None);
@@ -508,6 +504,8 @@ fn with_streams<'a>(
     source: &'a mut DataConn,
     target: &'a mut DataConn,
     sqls: (&str, &str),
+    plan: &Plan,
+    salt: &[u8; 16],
 ) -> (
     Feed,
     Feed,
@@ -534,13 +532,36 @@ fn with_streams<'a>(
         tokio::join!(s, t);
         Ok(())
     };
-    let feed = |rx, postgres, side| Feed {
-        rx,
-        buf: VecDeque::new(),
-        ended: false,
-        postgres,
-        last_key: None,
-        side,
+    // Canonical forms and SHA-256 run in one task per side, on other
+    // threads than the protocol decoding.
+    let plan = std::sync::Arc::new(plan.clone());
+    let salt = *salt;
+    let feed = |mut rx: mpsc::Receiver<RowBatch>, postgres: bool, side| {
+        let (htx, hrx) = mpsc::channel::<Result<Vec<HashedRow>, String>>(4);
+        let keyed = !plan.key.is_empty();
+        let plan = plan.clone();
+        tokio::spawn(async move {
+            while let Some(batch) = rx.recv().await {
+                let hashed = batch.map(|rows| {
+                    rows.into_iter()
+                        .map(|raw| hash_row(&salt, &plan, postgres, raw))
+                        .collect()
+                });
+                let stop = hashed.is_err();
+                if htx.send(hashed).await.is_err() || stop {
+                    break;
+                }
+            }
+        });
+        Feed {
+            rx: hrx,
+            buf: VecDeque::new(),
+            keyed,
+            ended: false,
+            postgres,
+            last_key: None,
+            side,
+        }
     };
     (
         feed(srx, src_pg, "source"),
@@ -560,13 +581,13 @@ async fn compare_keyed(
     tr: &mut TableReport,
     progress: &indicatif::ProgressBar,
 ) -> Result<(), String> {
-    let (mut sfeed, mut tfeed, producers) = with_streams(source, target, sqls);
+    let (mut sfeed, mut tfeed, producers) = with_streams(source, target, sqls, plan, salt);
     let consumer = async move {
         let mut pending_target: Option<HashedRow> = None;
         loop {
             let mut src_chunk = Vec::with_capacity(opts.chunk_rows.min(100_000));
             while src_chunk.len() < opts.chunk_rows {
-                match sfeed.next(plan, salt).await? {
+                match sfeed.next().await? {
                     Some(r) => src_chunk.push(r),
                     None => break,
                 }
@@ -577,7 +598,7 @@ async fn compare_keyed(
             loop {
                 let row = match pending_target.take() {
                     Some(r) => Some(r),
-                    None => tfeed.next(plan, salt).await?,
+                    None => tfeed.next().await?,
                 };
                 let Some(row) = row else { break };
                 let inside = source_done || upper.as_ref().is_some_and(|u| row.key <= *u);
@@ -712,7 +733,9 @@ fn record(
             let mut losses = Vec::new();
             for (i, kind) in plan.kinds.iter().enumerate() {
                 let a = s.raw[i].as_deref().map(|b| canonical(*kind, src_pg, b));
+                let a = a.as_deref();
                 let b = t.raw[i].as_deref().map(|b| canonical(*kind, tgt_pg, b));
+                let b = b.as_deref();
                 if a != b {
                     cols.push(i);
                     losses.push(expected_loss(
@@ -783,14 +806,14 @@ async fn compare_multiset(
     // Pass 1: per-bucket digests.
     let mut buckets = vec![[ChunkDigest::default(); 2]; 256];
     {
-        let (mut sfeed, mut tfeed, producers) = with_streams(source, target, sqls);
+        let (mut sfeed, mut tfeed, producers) = with_streams(source, target, sqls, plan, salt);
         let buckets = &mut buckets;
         let consumer = async move {
-            while let Some(r) = sfeed.next(plan, salt).await? {
+            while let Some(r) = sfeed.next().await? {
                 buckets[usize::from(r.hash[0])][0].add(&r.hash);
                 progress.inc(1);
             }
-            while let Some(r) = tfeed.next(plan, salt).await? {
+            while let Some(r) = tfeed.next().await? {
                 buckets[usize::from(r.hash[0])][1].add(&r.hash);
             }
             Ok::<(), String>(())
@@ -807,14 +830,14 @@ async fn compare_multiset(
     }
     // Pass 2: the rows of differing buckets, as multisets of hashes.
     let mut seen: HashMap<Hash, (i64, Option<RawRow>, Option<RawRow>)> = HashMap::new();
-    let (mut sfeed, mut tfeed, producers) = with_streams(source, target, sqls);
+    let (mut sfeed, mut tfeed, producers) = with_streams(source, target, sqls, plan, salt);
     let (src_pg, tgt_pg) = (sfeed.postgres, tfeed.postgres);
     let seen_ref = &mut seen;
     let differing_ref = &differing;
     let consumer = async move {
         let mut kept = 0usize;
         for (feed, side) in [(&mut sfeed, 0), (&mut tfeed, 1)] {
-            while let Some(r) = feed.next(plan, salt).await? {
+            while let Some(r) = feed.next().await? {
                 if !differing_ref[usize::from(r.hash[0])] || kept >= MULTISET_CAP * 2 {
                     continue;
                 }
