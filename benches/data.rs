@@ -117,23 +117,48 @@ async fn compare(
     bdb: &str,
     reps: usize,
 ) -> Result<(), String> {
-    let tables = catalog::tables(a, adb).await?;
+    let all = catalog::tables(a, adb).await?;
+    let sysbench: Vec<String> = all
+        .iter()
+        .filter(|t| t.starts_with("sbtest"))
+        .cloned()
+        .collect();
+    let rich: Vec<String> = all
+        .iter()
+        .filter(|t| !t.starts_with("sbtest"))
+        .cloned()
+        .collect();
+    for (part, tables) in [
+        ("all tables", all.clone()),
+        ("sysbench tables", sysbench),
+        ("rich tables", rich),
+    ] {
+        measure(&format!("{label}, {part}"), a, adb, b, bdb, reps, &tables).await?;
+    }
+    Ok(())
+}
+
+async fn measure(
+    label: &str,
+    a: &mut DataConn,
+    adb: &str,
+    b: &mut DataConn,
+    bdb: &str,
+    reps: usize,
+    tables: &[String],
+) -> Result<(), String> {
     let mut raw = Vec::new();
     let mut ver = Vec::new();
     let mut rows = 0;
     for _ in 0..reps {
-        let (n, s) = raw_stream(a, adb, b, bdb, &tables).await?;
+        let (n, s) = raw_stream(a, adb, b, bdb, tables).await?;
         raw.push(n as f64 / s);
         rows = n;
-        let r = verify(
-            a,
-            b,
-            ("a", "b"),
-            (adb, bdb),
-            &VerifyOptions::default(),
-            &ProgressBar::hidden(),
-        )
-        .await?;
+        let opts = VerifyOptions {
+            tables: tables.to_vec(),
+            ..VerifyOptions::default()
+        };
+        let r = verify(a, b, ("a", "b"), (adb, bdb), &opts, &ProgressBar::hidden()).await?;
         if !r.clean() {
             return Err(format!(
                 "{label}: verify found differences: {:?}",
@@ -147,7 +172,7 @@ async fn compare(
     }
     let (raw, ver) = (median(raw), median(ver));
     println!(
-        "{label:<28} {rows:>9} rows/side  raw SELECT * (both sides) {raw:>10.0} rows/s  verify-data {ver:>10.0} rows/s  ratio {:.2}",
+        "{label:<46} {rows:>9} rows/side  raw SELECT * (both sides) {raw:>10.0} rows/s  verify-data {ver:>10.0} rows/s  ratio {:.2}",
         ver / raw
     );
     Ok(())
