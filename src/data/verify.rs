@@ -416,12 +416,13 @@ async fn verify_table(
     tr: &mut TableReport,
     progress: &indicatif::ProgressBar,
 ) -> Result<(), String> {
-    let src_info = catalog::table(source, dbs.0, name)
-        .await?
-        .ok_or_else(|| format!("source table `{name}` vanished"))?;
-    let tgt_info = catalog::table(target, dbs.1, tgt_name)
-        .await?
-        .ok_or_else(|| format!("target table `{tgt_name}` vanished"))?;
+    // Both sides at once: catalogue queries and counts cost round trips.
+    let (src_info, tgt_info) = tokio::join!(
+        catalog::table(source, dbs.0, name),
+        catalog::table(target, dbs.1, tgt_name)
+    );
+    let src_info = src_info?.ok_or_else(|| format!("source table `{name}` vanished"))?;
+    let tgt_info = tgt_info?.ok_or_else(|| format!("target table `{tgt_name}` vanished"))?;
     let mut tgt_columns = Vec::new();
     let mut kinds = Vec::new();
     for c in &src_info.columns {
@@ -450,10 +451,12 @@ async fn verify_table(
     };
     tr.key = plan.key.iter().map(|&i| src_columns[i].clone()).collect();
 
-    source.begin_snapshot().await?;
-    target.begin_snapshot().await?;
-    tr.source_rows = count(source, dbs.0, name).await?;
-    tr.target_rows = count(target, dbs.1, tgt_name).await?;
+    let (a, b) = tokio::join!(source.begin_snapshot(), target.begin_snapshot());
+    a?;
+    b?;
+    let (a, b) = tokio::join!(count(source, dbs.0, name), count(target, dbs.1, tgt_name));
+    tr.source_rows = a?;
+    tr.target_rows = b?;
     let src_sql = select_sql(source, dbs.0, name, &src_columns, &plan);
     let tgt_sql = select_sql(target, dbs.1, tgt_name, &tgt_columns, &plan);
 
@@ -487,10 +490,8 @@ async fn verify_table(
     result?;
 
     // Outside the snapshots: did anyone write while we read?
-    let now = (
-        count(source, dbs.0, name).await?,
-        count(target, dbs.1, tgt_name).await?,
-    );
+    let (a, b) = tokio::join!(count(source, dbs.0, name), count(target, dbs.1, tgt_name));
+    let now = (a?, b?);
     tr.changed_during_verification = now != (tr.source_rows, tr.target_rows);
     if tr.differing_rows > 0 || tr.source_rows != tr.target_rows {
         tr.status = TableStatus::Differs;
@@ -518,13 +519,13 @@ fn with_streams<'a>(
     let (s_sql, t_sql) = (sqls.0.to_string(), sqls.1.to_string());
     let producers = async move {
         let s = async {
-            if let Err(e) = source.stream_to(&s_sql, &stx, 1000).await {
+            if let Err(e) = source.stream_to(&s_sql, &stx, 2000).await {
                 let _ = stx.send(Err(e)).await;
             }
             drop(stx);
         };
         let t = async {
-            if let Err(e) = target.stream_to(&t_sql, &ttx, 1000).await {
+            if let Err(e) = target.stream_to(&t_sql, &ttx, 2000).await {
                 let _ = ttx.send(Err(e)).await;
             }
             drop(ttx);
