@@ -528,6 +528,45 @@ fn migrate_mariadb_to_mariadb_then_verify_clean_refuse_overwrite_and_resume() {
         out.stdout
     );
 
+    // The source itself is never a target, not even with --replace.
+    let out = halocheck(&[
+        "migrate",
+        "--source",
+        &my,
+        "--target",
+        &my,
+        "--database",
+        "halocheck_it_mig_src",
+        "--replace",
+        "--state",
+        &other_state,
+    ]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("same database"), "{}", out.stderr);
+    // Nor under another name for the same server.
+    let alias = my.replace("127.0.0.1", "localhost");
+    assert_ne!(alias, my);
+    let out = halocheck(&[
+        "migrate",
+        "--source",
+        &my,
+        "--target",
+        &alias,
+        "--database",
+        "halocheck_it_mig_src",
+        "--replace",
+        "--state",
+        &other_state,
+    ]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("same server"), "{}", out.stderr);
+    let out = migrate(&["--verify"]);
+    assert_eq!(
+        out.code, 0,
+        "the source is intact: {}{}",
+        out.stdout, out.stderr
+    );
+
     // PostgreSQL cannot take MySQL DDL: a clear refusal.
     let out = halocheck(&[
         "migrate",

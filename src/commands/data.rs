@@ -378,6 +378,13 @@ pub async fn migrate(args: MigrateArgs) -> Result<i32, Failure> {
         .target_database
         .clone()
         .unwrap_or_else(|| args.database.clone());
+    // --replace drops target tables: the target must never be the source.
+    if src.url.host == tgt.url.host && src.url.port == tgt.url.port && args.database == target_db {
+        return Err(Failure::usage(format!(
+            "source and target are the same database `{target_db}` on {}:{}: give --target-database",
+            tgt.url.host, tgt.url.port
+        )));
+    }
     let state = args.state.clone().unwrap_or_else(|| {
         PathBuf::from(format!(
             "halocheck-migrate-{}-{target_db}.json",

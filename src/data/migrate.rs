@@ -188,6 +188,19 @@ pub async fn migrate(
     if !catalog::database_exists(source, source_db).await? {
         return Err(format!("source has no database `{source_db}`"));
     }
+    if source_db == target_db {
+        // The same database under two addresses (localhost vs 127.0.0.1)
+        // must not be copied onto itself: --replace would drop the source.
+        let id = "SELECT @@hostname, @@port, @@datadir";
+        if let (Ok(a), Ok(b)) = (source.rows(id).await, target.rows(id).await)
+            && !a.is_empty()
+            && a == b
+        {
+            return Err(format!(
+                "source and target are the same server and database `{source_db}`: give another target database"
+            ));
+        }
+    }
     let mut state = MigrateState::load(&opts.state, source_db, target_db)?;
     let mut tables = catalog::tables(source, source_db).await?;
     if !opts.tables.is_empty() {
