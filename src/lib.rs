@@ -6,6 +6,7 @@
 pub mod commands;
 pub mod compare;
 pub mod config;
+pub mod data;
 pub mod endpoint;
 pub mod report;
 pub mod run;

@@ -1,7 +1,10 @@
 //! The `halocheck` binary: parses arguments and calls one command per subcommand.
 
 use clap::{Parser, Subcommand};
-use halocheck::commands::{self, ConfigArgs, EndpointArgs, RecordArgs, RunArgs, SandboxArgs};
+use halocheck::commands::{
+    self, AssessArgs, ConfigArgs, DatasetArgs, EndpointArgs, MigrateArgs, RecordArgs, RunArgs,
+    SandboxArgs, VerifyArgs,
+};
 
 #[derive(Parser)]
 #[command(
@@ -29,6 +32,15 @@ enum Command {
     Sandbox(SandboxArgs),
     /// Translate a MySQL option file (my.cnf) into OpenHalo configuration and check it on a real server.
     Config(ConfigArgs),
+    /// Create deterministic datasets (sysbench-style, rich types) in a database.
+    Dataset(DatasetArgs),
+    /// Prove that two databases hold the same rows: counts, chunk digests, differing rows.
+    #[command(name = "verify-data")]
+    VerifyData(Box<VerifyArgs>),
+    /// Copy a database to a MySQL-protocol target (schema and rows), resumably.
+    Migrate(Box<MigrateArgs>),
+    /// Replay a database's tables, views, routines, triggers and events on a target; report what it refuses.
+    Assess(AssessArgs),
 }
 
 fn main() {
@@ -49,6 +61,10 @@ fn main() {
             Command::Record { args, endpoints } => commands::record(args, endpoints).await,
             Command::Sandbox(args) => commands::sandbox(args).await,
             Command::Config(args) => commands::config(args).await,
+            Command::Dataset(args) => commands::dataset_cmd(args).await,
+            Command::VerifyData(args) => commands::verify_data(*args).await,
+            Command::Migrate(args) => commands::migrate(*args).await,
+            Command::Assess(args) => commands::assess(args).await,
         }
     });
     let code = match result {

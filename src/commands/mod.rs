@@ -1,6 +1,7 @@
 //! Subcommands: thin functions that wire the modules together.
 
 mod config;
+mod data;
 mod record;
 mod run;
 mod sandbox;
@@ -11,6 +12,9 @@ use std::time::Duration;
 use clap::Args;
 
 pub use config::{ConfigArgs, config};
+pub use data::{
+    AssessArgs, DatasetArgs, MigrateArgs, VerifyArgs, assess, dataset_cmd, migrate, verify_data,
+};
 pub use record::record;
 pub use run::run;
 pub use sandbox::{SandboxArgs, SandboxBinArgs, sandbox};

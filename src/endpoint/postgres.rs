@@ -24,7 +24,8 @@ pub struct PgSession {
     endpoint: String,
 }
 
-fn config_for(spec: &EndpointSpec) -> tokio_postgres::Config {
+/// The tokio-postgres configuration of an endpoint (also used by the data module).
+pub fn config_for(spec: &EndpointSpec) -> tokio_postgres::Config {
     let u = &spec.url;
     let mut c = tokio_postgres::Config::new();
     c.host(&u.host)

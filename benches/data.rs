@@ -1,0 +1,266 @@
+//! Throughput of `verify-data` and `migrate` next to a raw `SELECT *` stream
+//! of the same tables, in the same run. Not a timed test: it prints numbers.
+//!
+//! ```text
+//! HALOCHECK_TEST_MYSQL_URL=mysql://halocheck:PW@127.0.0.1:PORT \
+//! HALOCHECK_TEST_PG_URL=postgres://halocheck:PW@127.0.0.1:PORT/halocheck \
+//!     cargo bench --bench data
+//! ```
+//!
+//! Environment:
+//! - `HALOCHECK_TEST_MYSQL_URL`: MariaDB/MySQL (source and migrate target); unset: nothing runs.
+//! - `HALOCHECK_TEST_PG_URL`: optional; adds verify MariaDB -> PostgreSQL.
+//! - `HALOCHECK_BENCH_TARGET_URL`: optional mysql:// target for migrate and
+//!   verify instead of the source server (e.g. OpenHalo's MySQL port).
+//! - `HALOCHECK_BENCH_SIZE`: S, M (default) or L.
+//! - `HALOCHECK_BENCH_REPS`: repetitions of the stream and verify measurements (default 3).
+//!
+//! Writes only into `halocheck_bench_src` and `halocheck_bench_dst`.
+
+use std::path::Path;
+use std::time::Instant;
+
+use halocheck::data::catalog;
+use halocheck::data::conn::DataConn;
+use halocheck::data::dataset::{self, Size};
+use halocheck::data::migrate::{MigrateOptions, migrate};
+use halocheck::data::verify::{VerifyOptions, verify};
+use halocheck::endpoint::EndpointSpec;
+use indicatif::{MultiProgress, ProgressBar};
+
+const SRC: &str = "halocheck_bench_src";
+const DST: &str = "halocheck_bench_dst";
+
+fn main() {
+    let Ok(my_url) = std::env::var("HALOCHECK_TEST_MYSQL_URL") else {
+        println!("data bench: HALOCHECK_TEST_MYSQL_URL is not set; nothing to measure");
+        return;
+    };
+    let pg_url = std::env::var("HALOCHECK_TEST_PG_URL").ok();
+    let target_url = std::env::var("HALOCHECK_BENCH_TARGET_URL").unwrap_or_else(|_| my_url.clone());
+    let size = match std::env::var("HALOCHECK_BENCH_SIZE").as_deref() {
+        Ok("S") => Size::S,
+        Ok("L") => Size::L,
+        _ => Size::M,
+    };
+    let reps: usize = std::env::var("HALOCHECK_BENCH_REPS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            println!("data bench: no runtime: {e}");
+            return;
+        }
+    };
+    if let Err(e) = rt.block_on(run(&my_url, &target_url, pg_url.as_deref(), size, reps)) {
+        println!("data bench failed: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn conn(url: &str, name: &str) -> Result<DataConn, String> {
+    let spec = EndpointSpec::new(name, url, Vec::new())?;
+    DataConn::connect(&spec).await
+}
+
+/// Streams every table of `db` on both connections at once; returns rows per side and seconds.
+async fn raw_stream(
+    a: &mut DataConn,
+    adb: &str,
+    b: &mut DataConn,
+    bdb: &str,
+    tables: &[String],
+) -> Result<(u64, f64), String> {
+    let start = Instant::now();
+    let mut rows = 0;
+    a.begin().await?;
+    b.begin().await?;
+    for t in tables {
+        let (sa, sb) = (
+            format!("SELECT * FROM {}", a.table(adb, t)),
+            format!("SELECT * FROM {}", b.table(bdb, t)),
+        );
+        let (ra, rb) = tokio::join!(
+            a.stream(&sa, |r| {
+                std::hint::black_box(&r);
+                Ok(())
+            }),
+            b.stream(&sb, |r| {
+                std::hint::black_box(&r);
+                Ok(())
+            })
+        );
+        rows += ra?;
+        rb?;
+    }
+    a.rollback().await;
+    b.rollback().await;
+    Ok((rows, start.elapsed().as_secs_f64()))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+async fn compare(
+    label: &str,
+    a: &mut DataConn,
+    adb: &str,
+    b: &mut DataConn,
+    bdb: &str,
+    reps: usize,
+) -> Result<(), String> {
+    let all = catalog::tables(a, adb).await?;
+    let sysbench: Vec<String> = all
+        .iter()
+        .filter(|t| t.starts_with("sbtest"))
+        .cloned()
+        .collect();
+    let rich: Vec<String> = all
+        .iter()
+        .filter(|t| !t.starts_with("sbtest"))
+        .cloned()
+        .collect();
+    for (part, tables) in [
+        ("all tables", all.clone()),
+        ("sysbench tables", sysbench),
+        ("rich tables", rich),
+    ] {
+        measure(&format!("{label}, {part}"), a, adb, b, bdb, reps, &tables).await?;
+    }
+    Ok(())
+}
+
+async fn measure(
+    label: &str,
+    a: &mut DataConn,
+    adb: &str,
+    b: &mut DataConn,
+    bdb: &str,
+    reps: usize,
+    tables: &[String],
+) -> Result<(), String> {
+    let mut raw = Vec::new();
+    let mut ver = Vec::new();
+    let mut rows = 0;
+    for _ in 0..reps {
+        let (n, s) = raw_stream(a, adb, b, bdb, tables).await?;
+        raw.push(n as f64 / s);
+        rows = n;
+        let opts = VerifyOptions {
+            tables: tables.to_vec(),
+            ..VerifyOptions::default()
+        };
+        let r = verify(a, b, ("a", "b"), (adb, bdb), &opts, &ProgressBar::hidden()).await?;
+        if !r.clean() {
+            return Err(format!(
+                "{label}: verify found differences: {:?}",
+                r.tables
+                    .iter()
+                    .map(|t| (&t.table, t.status))
+                    .collect::<Vec<_>>()
+            ));
+        }
+        ver.push(r.rows_compared as f64 / r.elapsed_s);
+    }
+    let (raw, ver) = (median(raw), median(ver));
+    println!(
+        "{label:<46} {rows:>9} rows/side  raw SELECT * (both sides) {raw:>10.0} rows/s  verify-data {ver:>10.0} rows/s  ratio {:.2}",
+        ver / raw
+    );
+    Ok(())
+}
+
+async fn run(
+    my_url: &str,
+    target_url: &str,
+    pg_url: Option<&str>,
+    size: Size,
+    reps: usize,
+) -> Result<(), String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets");
+    let mut my = conn(my_url, "source").await?;
+    let mut tgt = conn(target_url, "target").await?;
+    println!(
+        "data bench: size {}, {reps} repetitions (medians)",
+        size.key()
+    );
+    for name in ["sysbench", "rich"] {
+        let ds = dataset::load(name, &dir)?;
+        let t0 = Instant::now();
+        let g = dataset::generate(&mut my, &ds, SRC, size, 1, true, &ProgressBar::hidden()).await?;
+        let n: u64 = g.tables.iter().map(|t| t.1).sum();
+        println!(
+            "generate {name:<10} {n:>9} rows  {:>10.0} rows/s",
+            n as f64 / t0.elapsed().as_secs_f64()
+        );
+    }
+    // migrate into a fresh target database.
+    let state = std::env::temp_dir().join(format!(
+        "halocheck-bench-migrate-{}.json",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&state);
+    let opts = MigrateOptions {
+        replace: true,
+        batch_rows: 1000,
+        state: state.clone(),
+        tables: Vec::new(),
+    };
+    let report = migrate(
+        &mut my,
+        &mut tgt,
+        (SRC, DST),
+        &opts,
+        &MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden()),
+    )
+    .await?;
+    let _ = std::fs::remove_file(&state);
+    println!(
+        "migrate                  {:>9} rows  {:>10.0} rows/s ({} tables{})",
+        report.rows_copied,
+        report.rows_copied as f64 / report.seconds,
+        report.tables.len(),
+        if report.clean() { "" } else { ", SOME FAILED" }
+    );
+    for t in &report.tables {
+        if t.status == "failed" || t.rows_failed > 0 {
+            println!("  {}: {} {:?}", t.table, t.status, t.errors.first());
+        }
+    }
+    if report.clean() {
+        compare(
+            "verify MariaDB -> target",
+            &mut my,
+            SRC,
+            &mut tgt,
+            DST,
+            reps,
+        )
+        .await?;
+    }
+    if let Some(pg_url) = pg_url {
+        let mut pg = conn(pg_url, "pg").await?;
+        for name in ["sysbench", "rich"] {
+            let ds = dataset::load(name, &dir)?;
+            dataset::generate(&mut pg, &ds, SRC, size, 1, true, &ProgressBar::hidden()).await?;
+        }
+        compare(
+            "verify MariaDB -> PostgreSQL",
+            &mut my,
+            SRC,
+            &mut pg,
+            SRC,
+            reps,
+        )
+        .await?;
+    }
+    Ok(())
+}

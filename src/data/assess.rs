@@ -1,0 +1,474 @@
+//! `assess`: replay a source database's schema objects (tables, views,
+//! procedures, functions, triggers, events) on a target, in a scratch
+//! database created for the purpose, and report per object whether the
+//! target accepted it and how the columns came back.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::catalog;
+use super::conn::DataConn;
+use crate::endpoint::Protocol;
+
+/// One replayed object.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectResult {
+    /// `table`, `view`, `procedure`, `function`, `trigger`, `event`.
+    pub kind: String,
+    pub name: String,
+    pub accepted: bool,
+    pub error: Option<String>,
+    /// Columns whose type came back different (tables and views).
+    pub changes: Vec<ColumnChange>,
+    /// The statement as replayed (DEFINER removed).
+    pub ddl: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnChange {
+    pub column: String,
+    pub source_type: String,
+    pub target_type: String,
+    /// The comparison class differs too (e.g. FLOAT became DOUBLE).
+    pub kind_changed: bool,
+}
+
+/// The readiness report.
+#[derive(Debug, Clone, Serialize)]
+pub struct AssessReport {
+    pub source: String,
+    pub target: String,
+    pub database: String,
+    pub scratch: String,
+    pub kept: bool,
+    pub objects: Vec<ObjectResult>,
+    pub seconds: f64,
+}
+
+impl AssessReport {
+    /// `(kind, accepted, total)` per object kind, in replay order.
+    pub fn summary(&self) -> Vec<(String, usize, usize)> {
+        let mut out: Vec<(String, usize, usize)> = Vec::new();
+        for o in &self.objects {
+            match out.iter_mut().find(|(k, _, _)| *k == o.kind) {
+                Some(e) => {
+                    e.1 += usize::from(o.accepted);
+                    e.2 += 1;
+                }
+                None => out.push((o.kind.clone(), usize::from(o.accepted), 1)),
+            }
+        }
+        out
+    }
+}
+
+fn text(v: &Option<Vec<u8>>) -> String {
+    v.as_deref()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default()
+}
+
+/// Removes `DEFINER=user@host` (quoted or not): replaying under another
+/// account must not need SUPER, and the definer is not a schema property.
+pub fn strip_definer(ddl: &str) -> String {
+    let upper = ddl.to_ascii_uppercase();
+    let Some(start) = upper.find("DEFINER=") else {
+        return ddl.to_string();
+    };
+    let bytes = ddl.as_bytes();
+    let mut i = start + "DEFINER=".len();
+    // user, '@', host: each quoted with ` ' " or bare up to a space.
+    for part in 0..2 {
+        if i < bytes.len() && matches!(bytes[i], b'`' | b'\'' | b'"') {
+            let q = bytes[i];
+            i += 1;
+            while i < bytes.len() && bytes[i] != q {
+                i += 1;
+            }
+            i += 1;
+        } else {
+            while i < bytes.len() && !matches!(bytes[i], b'@' | b' ') {
+                i += 1;
+            }
+        }
+        if part == 0 && i < bytes.len() && bytes[i] == b'@' {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    let rest = ddl.get(i..).unwrap_or("").trim_start();
+    format!("{}{}", &ddl[..start], rest)
+}
+
+/// Whether DDL qualifies a name with database `db` (`db`.x or db.x).
+pub fn names_database(ddl: &str, db: &str) -> bool {
+    let lower = ddl.to_ascii_lowercase();
+    let db = db.to_ascii_lowercase();
+    lower.contains(&format!("`{db}`."))
+        || lower.contains(&format!(" {db}."))
+        || lower.contains(&format!("\"{db}\"."))
+}
+
+/// A random scratch name `halocheck_assess_<hex>`.
+fn scratch_name() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    format!("halocheck_assess_{:08x}", h.finish() as u32)
+}
+
+/// Replays the schema of `db` on the target and reports per object.
+pub async fn assess(
+    source: &mut DataConn,
+    target: &mut DataConn,
+    names: (&str, &str),
+    db: &str,
+    keep: bool,
+) -> Result<AssessReport, String> {
+    let started = Instant::now();
+    if source.protocol() != Protocol::Mysql {
+        return Err("assess reads the schema with SHOW CREATE: the source must be mysql://".into());
+    }
+    if !catalog::database_exists(source, db).await? {
+        return Err(format!("source has no database `{db}`"));
+    }
+    let s = |c: &DataConn, v: &str| c.string(v);
+    // Unqualified SHOW CREATE in the source database: the server then leaves
+    // names in that database unqualified, so the replay lands in the scratch.
+    let qdb = source.ident(db);
+    source.exec(&format!("USE {qdb}")).await?;
+    let mut statements: Vec<(String, String, String)> = Vec::new(); // (kind, name, ddl)
+
+    // Tables (referenced ones first) and views.
+    let tables = catalog::tables(source, db).await?;
+    let ordered = fk_ordered(source, db, &tables).await?;
+    for t in &ordered {
+        let rows = source
+            .rows(&format!("SHOW CREATE TABLE {}", source.table(db, t)))
+            .await?;
+        let ddl = rows
+            .first()
+            .and_then(|r| r.get(1))
+            .map(text)
+            .unwrap_or_default();
+        statements.push(("table".into(), t.clone(), ddl));
+    }
+    let views = source
+        .rows(&format!(
+            "SELECT table_name FROM information_schema.views WHERE table_schema = {} ORDER BY table_name",
+            s(source, db)
+        ))
+        .await?;
+    for v in views.iter().map(|r| text(&r[0])) {
+        let rows = source
+            .rows(&format!("SHOW CREATE VIEW {}", source.ident(&v)))
+            .await?;
+        let ddl = rows
+            .first()
+            .and_then(|r| r.get(1))
+            .map(text)
+            .unwrap_or_default();
+        statements.push(("view".into(), v, strip_definer(&ddl)));
+    }
+    let routines = source
+        .rows(&format!(
+            "SELECT routine_type, routine_name FROM information_schema.routines WHERE routine_schema = {} ORDER BY routine_type DESC, routine_name",
+            s(source, db)
+        ))
+        .await?;
+    for r in &routines {
+        let (kind, name) = (text(&r[0]).to_ascii_uppercase(), text(&r[1]));
+        let rows = source
+            .rows(&format!("SHOW CREATE {kind} {}", source.ident(&name)))
+            .await?;
+        let ddl = rows
+            .first()
+            .and_then(|r| r.get(2))
+            .map(text)
+            .unwrap_or_default();
+        statements.push((kind.to_ascii_lowercase(), name, strip_definer(&ddl)));
+    }
+    let triggers = source
+        .rows(&format!(
+            "SELECT trigger_name FROM information_schema.triggers WHERE trigger_schema = {} ORDER BY trigger_name",
+            s(source, db)
+        ))
+        .await?;
+    for t in triggers.iter().map(|r| text(&r[0])) {
+        let rows = source
+            .rows(&format!("SHOW CREATE TRIGGER {}", source.ident(&t)))
+            .await?;
+        let ddl = rows
+            .first()
+            .and_then(|r| r.get(2))
+            .map(text)
+            .unwrap_or_default();
+        statements.push(("trigger".into(), t, strip_definer(&ddl)));
+    }
+    let events = source
+        .rows(&format!(
+            "SELECT event_name FROM information_schema.events WHERE event_schema = {} ORDER BY event_name",
+            s(source, db)
+        ))
+        .await?;
+    for e in events.iter().map(|r| text(&r[0])) {
+        let rows = source
+            .rows(&format!("SHOW CREATE EVENT {}", source.ident(&e)))
+            .await?;
+        let ddl = rows
+            .first()
+            .and_then(|r| r.get(3))
+            .map(text)
+            .unwrap_or_default();
+        statements.push(("event".into(), e, strip_definer(&ddl)));
+    }
+
+    // The scratch database on the target, and nothing else, receives the DDL.
+    let scratch = scratch_name();
+    let qs = target.ident(&scratch);
+    match target.protocol() {
+        Protocol::Mysql => {
+            target.exec(&format!("CREATE DATABASE {qs}")).await?;
+            target.exec(&format!("USE {qs}")).await?;
+        }
+        Protocol::Postgres => {
+            target.exec(&format!("CREATE SCHEMA {qs}")).await?;
+            target.exec(&format!("SET search_path TO {qs}")).await?;
+        }
+    }
+    let mut objects: Vec<ObjectResult> = Vec::new();
+    // Views may depend on views: retry refused ones while any succeeds.
+    let mut pending: Vec<(String, String, String)> = statements;
+    let mut last_errors: std::collections::HashMap<String, String> = Default::default();
+    loop {
+        let mut progress = false;
+        let mut still = Vec::new();
+        for (kind, name, ddl) in pending {
+            // Never write outside the scratch database: a statement that
+            // names the source database explicitly is not replayed.
+            if names_database(&ddl, db) {
+                last_errors.insert(
+                    format!("{kind} {name}"),
+                    format!("not replayed: the statement names database `{db}` explicitly"),
+                );
+                still.push((kind, name, ddl));
+                continue;
+            }
+            match target.exec(&ddl).await {
+                Ok(()) => {
+                    progress = true;
+                    objects.push(ObjectResult {
+                        kind,
+                        name,
+                        accepted: true,
+                        error: None,
+                        changes: Vec::new(),
+                        ddl,
+                    });
+                }
+                Err(e) => {
+                    last_errors.insert(format!("{kind} {name}"), e);
+                    still.push((kind, name, ddl));
+                }
+            }
+        }
+        pending = still;
+        if !progress || pending.is_empty() {
+            break;
+        }
+    }
+    for (kind, name, ddl) in pending {
+        let error = last_errors.remove(&format!("{kind} {name}"));
+        objects.push(ObjectResult {
+            kind,
+            name,
+            accepted: false,
+            error,
+            changes: Vec::new(),
+            ddl,
+        });
+    }
+    // How the accepted tables and views came back.
+    for o in objects
+        .iter_mut()
+        .filter(|o| o.accepted && (o.kind == "table" || o.kind == "view"))
+    {
+        let Some(src) = catalog::table(source, db, &o.name).await.ok().flatten() else {
+            continue;
+        };
+        let tgt = match catalog::table(target, &scratch, &o.name).await {
+            Ok(Some(t)) => t,
+            _ => continue,
+        };
+        for c in &src.columns {
+            match tgt
+                .columns
+                .iter()
+                .find(|t| t.name.eq_ignore_ascii_case(&c.name))
+            {
+                None => o.changes.push(ColumnChange {
+                    column: c.name.clone(),
+                    source_type: c.full_type.clone(),
+                    target_type: "(missing)".into(),
+                    kind_changed: true,
+                }),
+                Some(t) => {
+                    let kind_changed = c.kind != t.kind;
+                    // Types read from result metadata (no catalogue on the
+                    // target) are protocol codes: only a changed class counts.
+                    let from_metadata = t.full_type.starts_with("MYSQL_TYPE_");
+                    let type_changed =
+                        !from_metadata && !c.full_type.eq_ignore_ascii_case(&t.full_type);
+                    if kind_changed || type_changed {
+                        o.changes.push(ColumnChange {
+                            column: c.name.clone(),
+                            source_type: c.full_type.clone(),
+                            target_type: t.full_type.clone(),
+                            kind_changed,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    objects.sort_by_key(|o| {
+        ["table", "view", "procedure", "function", "trigger", "event"]
+            .iter()
+            .position(|k| *k == o.kind)
+            .unwrap_or(9)
+    });
+    if !keep {
+        let drop = match target.protocol() {
+            Protocol::Mysql => format!("DROP DATABASE {qs}"),
+            Protocol::Postgres => format!("DROP SCHEMA {qs} CASCADE"),
+        };
+        target.exec(&drop).await?;
+    }
+    Ok(AssessReport {
+        source: names.0.into(),
+        target: names.1.into(),
+        database: db.into(),
+        scratch,
+        kept: keep,
+        objects,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+async fn fk_ordered(
+    conn: &mut DataConn,
+    db: &str,
+    tables: &[String],
+) -> Result<Vec<String>, String> {
+    let sql = format!(
+        "SELECT table_name, referenced_table_name FROM information_schema.key_column_usage \
+         WHERE table_schema = {0} AND referenced_table_schema = {0} AND referenced_table_name IS NOT NULL",
+        conn.string(db)
+    );
+    let deps: Vec<(String, String)> = conn
+        .rows(&sql)
+        .await?
+        .iter()
+        .map(|r| (text(&r[0]), text(&r[1])))
+        .collect();
+    let mut order: Vec<String> = Vec::new();
+    let mut left = tables.to_vec();
+    while !left.is_empty() {
+        let ready: Vec<String> = left
+            .iter()
+            .filter(|t| {
+                deps.iter()
+                    .filter(|(a, b)| a == *t && b != *t)
+                    .all(|(_, b)| order.contains(b) || !left.contains(b))
+            })
+            .cloned()
+            .collect();
+        let take = if ready.is_empty() {
+            vec![left[0].clone()]
+        } else {
+            ready
+        };
+        left.retain(|t| !take.contains(t));
+        order.extend(take);
+    }
+    Ok(order)
+}
+
+/// The report as Markdown.
+pub fn markdown(r: &AssessReport) -> String {
+    let mut out = format!(
+        "# assess: `{}` from {} on {}\n\nReplayed in scratch database `{}` ({}).\n\n| object kind | accepted | total |\n|---|---:|---:|\n",
+        r.database,
+        r.source,
+        r.target,
+        r.scratch,
+        if r.kept { "kept" } else { "dropped afterwards" }
+    );
+    for (k, a, t) in r.summary() {
+        out.push_str(&format!("| {k} | {a} | {t} |\n"));
+    }
+    out.push_str("\n| kind | name | verdict | error or changes |\n|---|---|---|---|\n");
+    for o in &r.objects {
+        let detail = match (&o.error, o.changes.is_empty()) {
+            (Some(e), _) => e.replace('|', "\\|").replace('\n', " "),
+            (None, true) => String::new(),
+            (None, false) => o
+                .changes
+                .iter()
+                .map(|c| format!("{}: {} → {}", c.column, c.source_type, c.target_type))
+                .collect::<Vec<_>>()
+                .join("; ")
+                .replace('|', "\\|"),
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            o.kind,
+            o.name,
+            if o.accepted { "accepted" } else { "REFUSED" },
+            detail
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qualified_names_are_seen() {
+        assert!(names_database(
+            "CREATE VIEW v AS SELECT * FROM `src`.`t`",
+            "src"
+        ));
+        assert!(names_database(
+            "create view v as select * from src.t",
+            "src"
+        ));
+        assert!(!names_database("CREATE VIEW v AS SELECT * FROM `t`", "src"));
+    }
+
+    #[test]
+    fn definers_are_removed() {
+        assert_eq!(
+            strip_definer(
+                "CREATE ALGORITHM=UNDEFINED DEFINER=`root`@`localhost` SQL SECURITY DEFINER VIEW `v` AS select 1"
+            ),
+            "CREATE ALGORITHM=UNDEFINED SQL SECURITY DEFINER VIEW `v` AS select 1"
+        );
+        assert_eq!(
+            strip_definer("CREATE DEFINER=`a`@`%` PROCEDURE `p`() BEGIN END"),
+            "CREATE PROCEDURE `p`() BEGIN END"
+        );
+        assert_eq!(
+            strip_definer("CREATE DEFINER=bob@localhost TRIGGER t"),
+            "CREATE TRIGGER t"
+        );
+        assert_eq!(
+            strip_definer("CREATE TABLE t (a int)"),
+            "CREATE TABLE t (a int)"
+        );
+    }
+}

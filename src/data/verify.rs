@@ -1,0 +1,953 @@
+//! `verify-data`: are two databases' tables equal, row for row?
+//!
+//! Per table, inside a consistent snapshot on each side: exact `COUNT(*)`,
+//! then both tables are streamed in primary-key order and cut into chunks of
+//! key ranges. Each row's canonical values (see [`super::canonical`]) are
+//! hashed client-side with SHA-256 under a fresh random salt, and a chunk's
+//! digest is the row count plus the 256-bit *sum* of its row hashes (a sum,
+//! unlike XOR, sees swapped values and duplicated rows). Differing chunks are
+//! bisected by key until the differing rows are found. Tables without a
+//! primary key are compared as multisets: 256 hash buckets, then the rows of
+//! differing buckets.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::{BuildHasher, Hasher};
+use std::time::Instant;
+
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+use tokio::sync::mpsc;
+
+use super::canonical::{Kind, canonical, expected_loss, hex};
+use super::catalog::{self, TableInfo};
+use super::conn::{DataConn, RawRow, RowBatch};
+use crate::endpoint::Protocol;
+
+/// Options of one verification.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Rows per chunk (source side).
+    pub chunk_rows: usize,
+    /// Differing rows listed per table (all are counted).
+    pub max_listed: usize,
+    /// Only these tables (all when empty).
+    pub tables: Vec<String>,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            chunk_rows: 10_000,
+            max_listed: 50,
+            tables: Vec::new(),
+        }
+    }
+}
+
+/// The result of verifying two databases.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub source: String,
+    pub target: String,
+    pub source_database: String,
+    pub target_database: String,
+    pub chunk_rows: usize,
+    pub tables: Vec<TableReport>,
+    /// Tables that exist only on the target (listed, not compared).
+    pub only_in_target: Vec<String>,
+    pub rows_compared: u64,
+    pub elapsed_s: f64,
+}
+
+impl VerifyReport {
+    /// True when every table is equal (expected losses allowed).
+    pub fn clean(&self) -> bool {
+        self.tables.iter().all(|t| t.status == TableStatus::Equal)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TableStatus {
+    Equal,
+    Differs,
+    MissingInTarget,
+    Error,
+}
+
+/// One table's verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableReport {
+    pub table: String,
+    pub status: TableStatus,
+    pub key: Vec<String>,
+    pub source_rows: u64,
+    pub target_rows: u64,
+    pub chunks: u64,
+    pub differing_chunks: u64,
+    /// Rows missing, extra or with different values.
+    pub differing_rows: u64,
+    /// Values whose only difference is an expected conversion, by reason
+    /// (counted, never called equal silently: the table report shows them).
+    pub expected_losses: BTreeMap<String, u64>,
+    /// The first differing rows, with both sides' raw values.
+    pub rows: Vec<RowDiff>,
+    /// The row count changed while the table was being verified.
+    pub changed_during_verification: bool,
+    pub error: Option<String>,
+}
+
+impl TableReport {
+    fn new(table: &str) -> Self {
+        TableReport {
+            table: table.to_string(),
+            status: TableStatus::Equal,
+            key: Vec::new(),
+            source_rows: 0,
+            target_rows: 0,
+            chunks: 0,
+            differing_chunks: 0,
+            differing_rows: 0,
+            expected_losses: BTreeMap::new(),
+            rows: Vec::new(),
+            changed_during_verification: false,
+            error: None,
+        }
+    }
+}
+
+/// A differing row.
+#[derive(Debug, Clone, Serialize)]
+pub struct RowDiff {
+    #[serde(rename = "kind")]
+    pub kind: DiffKind,
+    /// `col=value, …` of the primary key (absent without one).
+    pub key: Option<String>,
+    /// The differing columns (all columns for a missing or extra row).
+    pub columns: Vec<String>,
+    /// Raw values as the source sent them (binary as 0x-hex), per column.
+    pub source: Option<Vec<Option<String>>>,
+    pub target: Option<Vec<Option<String>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffKind {
+    MissingInTarget,
+    ExtraInTarget,
+    Values,
+}
+
+/// A row's hash and the sum of hashes, 256 bits with carry.
+type Hash = [u8; 32];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct ChunkDigest {
+    rows: u64,
+    sum: [u64; 4],
+}
+
+impl ChunkDigest {
+    fn add(&mut self, h: &Hash) {
+        self.rows += 1;
+        let mut carry = 0u128;
+        for i in 0..4 {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&h[i * 8..i * 8 + 8]);
+            let s = u128::from(self.sum[i]) + u128::from(u64::from_le_bytes(word)) + carry;
+            self.sum[i] = s as u64;
+            carry = s >> 64;
+        }
+    }
+    fn of<'a>(rows: impl Iterator<Item = &'a Hash>) -> Self {
+        let mut d = ChunkDigest::default();
+        for h in rows {
+            d.add(h);
+        }
+        d
+    }
+}
+
+/// A fresh 128-bit salt from the OS-seeded hasher keys.
+fn fresh_salt() -> [u8; 16] {
+    let mut out = [0u8; 16];
+    for half in out.chunks_mut(8) {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        half.copy_from_slice(&h.finish().to_le_bytes());
+    }
+    out
+}
+
+/// How one side's rows are read: which columns, in which order.
+#[derive(Debug, Clone)]
+struct Plan {
+    kinds: Vec<Kind>,
+    key: Vec<usize>,
+    names: Vec<String>,
+}
+
+/// One key part, ordered like the servers order it (numbers numerically,
+/// everything else bytewise).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum KeyPart {
+    Int(i128),
+    Bytes(Vec<u8>),
+}
+
+type Key = Vec<KeyPart>;
+
+/// A row ready for comparison.
+struct HashedRow {
+    key: Key,
+    hash: Hash,
+    raw: RawRow,
+}
+
+/// Hashes one row's canonical values and extracts its key.
+fn hash_row(salt: &[u8; 16], plan: &Plan, postgres: bool, raw: RawRow) -> HashedRow {
+    let mut h = Sha256::new();
+    h.update(salt);
+    for (v, k) in raw.iter().zip(&plan.kinds) {
+        match v {
+            None => h.update([0u8]),
+            Some(b) => {
+                let c = canonical(*k, postgres, b);
+                h.update([1u8]);
+                h.update((c.len() as u64).to_le_bytes());
+                h.update(&c);
+            }
+        }
+    }
+    let key = plan
+        .key
+        .iter()
+        .map(|&i| {
+            let c = raw[i]
+                .as_deref()
+                .map(|b| canonical(plan.kinds[i], postgres, b).into_owned())
+                .unwrap_or_default();
+            let numeric = matches!(
+                plan.kinds[i],
+                Kind::Integer | Kind::Boolean | Kind::Year | Kind::Bit
+            );
+            match std::str::from_utf8(&c)
+                .ok()
+                .and_then(|s| s.parse::<i128>().ok())
+            {
+                Some(n) if numeric => KeyPart::Int(n),
+                _ => KeyPart::Bytes(c),
+            }
+        })
+        .collect();
+    HashedRow {
+        key,
+        hash: h.finalize().into(),
+        raw,
+    }
+}
+
+fn order_expr(protocol: Protocol, column: &str, kind: Kind) -> String {
+    let q = crate::endpoint::quote_ident(protocol, column);
+    let bytewise = matches!(kind, Kind::Char | Kind::Text | Kind::Binary | Kind::Json);
+    match (protocol, bytewise) {
+        (_, false) => q,
+        (Protocol::Mysql, true) => format!("CAST({q} AS BINARY)"),
+        (Protocol::Postgres, true) if kind == Kind::Binary => q,
+        (Protocol::Postgres, true) => format!("{q} COLLATE \"C\""),
+    }
+}
+
+fn select_sql(conn: &DataConn, db: &str, table: &str, columns: &[String], plan: &Plan) -> String {
+    let cols: Vec<String> = columns.iter().map(|c| conn.ident(c)).collect();
+    let mut sql = format!("SELECT {} FROM {}", cols.join(", "), conn.table(db, table));
+    if !plan.key.is_empty() {
+        let order: Vec<String> = plan
+            .key
+            .iter()
+            .map(|&i| order_expr(conn.protocol(), &columns[i], plan.kinds[i]))
+            .collect();
+        sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
+    }
+    sql
+}
+
+/// Verifies every table of `source_db` against `target_db`.
+pub async fn verify(
+    source: &mut DataConn,
+    target: &mut DataConn,
+    names: (&str, &str),
+    dbs: (&str, &str),
+    opts: &VerifyOptions,
+    progress: &indicatif::ProgressBar,
+) -> Result<VerifyReport, String> {
+    let start = Instant::now();
+    let (source_db, target_db) = dbs;
+    if !catalog::database_exists(source, source_db).await? {
+        return Err(format!("source has no database `{source_db}`"));
+    }
+    if !catalog::database_exists(target, target_db).await? {
+        return Err(format!("target has no database `{target_db}`"));
+    }
+    let mut src_tables = catalog::tables(source, source_db).await?;
+    let tgt_tables = catalog::tables(target, target_db).await?;
+    if !opts.tables.is_empty() {
+        for t in &opts.tables {
+            if !src_tables.iter().any(|s| s.eq_ignore_ascii_case(t)) {
+                return Err(format!("source database `{source_db}` has no table `{t}`"));
+            }
+        }
+        src_tables.retain(|s| opts.tables.iter().any(|t| t.eq_ignore_ascii_case(s)));
+    }
+    let only_in_target: Vec<String> = tgt_tables
+        .iter()
+        .filter(|t| !src_tables.iter().any(|s| s.eq_ignore_ascii_case(t)) && opts.tables.is_empty())
+        .cloned()
+        .collect();
+    let salt = fresh_salt();
+    let mut report = VerifyReport {
+        source: names.0.to_string(),
+        target: names.1.to_string(),
+        source_database: source_db.to_string(),
+        target_database: target_db.to_string(),
+        chunk_rows: opts.chunk_rows,
+        tables: Vec::new(),
+        only_in_target,
+        rows_compared: 0,
+        elapsed_s: 0.0,
+    };
+    for name in &src_tables {
+        progress.set_message(name.clone());
+        let tgt_name = tgt_tables
+            .iter()
+            .find(|t| t.eq_ignore_ascii_case(name))
+            .cloned();
+        let mut tr = TableReport::new(name);
+        match tgt_name {
+            None => {
+                tr.status = TableStatus::MissingInTarget;
+                tr.error = Some(format!(
+                    "target database `{target_db}` has no table `{name}`"
+                ));
+            }
+            Some(tgt_name) => {
+                if let Err(e) = verify_table(
+                    source, target, dbs, name, &tgt_name, &salt, opts, &mut tr, progress,
+                )
+                .await
+                {
+                    tr.status = TableStatus::Error;
+                    tr.error = Some(e);
+                    source.rollback().await;
+                    target.rollback().await;
+                }
+            }
+        }
+        report.rows_compared += tr.source_rows.max(tr.target_rows);
+        report.tables.push(tr);
+    }
+    report.elapsed_s = start.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+async fn count(conn: &mut DataConn, db: &str, table: &str) -> Result<u64, String> {
+    let sql = format!("SELECT COUNT(*) FROM {}", conn.table(db, table));
+    let rows = conn.rows(&sql).await?;
+    rows.first()
+        .and_then(|r| r.first().cloned().flatten())
+        .and_then(|b| String::from_utf8_lossy(&b).trim().parse().ok())
+        .ok_or_else(|| format!("COUNT(*) of {table} returned nothing"))
+}
+
+/// Pulls hashed rows from one side's stream.
+struct Feed {
+    rx: mpsc::Receiver<Result<Vec<HashedRow>, String>>,
+    buf: VecDeque<HashedRow>,
+    keyed: bool,
+    ended: bool,
+    postgres: bool,
+    last_key: Option<Key>,
+    side: &'static str,
+}
+
+impl Feed {
+    async fn next(&mut self) -> Result<Option<HashedRow>, String> {
+        loop {
+            if let Some(row) = self.buf.pop_front() {
+                if self.keyed {
+                    if let Some(last) = &self.last_key
+                        && *last >= row.key
+                    {
+                        return Err(format!(
+                            "the {} returned keys out of order or twice ({:?} after {:?}): its key order differs from bytewise order",
+                            self.side, row.key, last
+                        ));
+                    }
+                    self.last_key = Some(row.key.clone());
+                }
+                return Ok(Some(row));
+            }
+            if self.ended {
+                return Ok(None);
+            }
+            match self.rx.recv().await {
+                Some(Ok(batch)) => self.buf.extend(batch),
+                Some(Err(e)) => return Err(format!("{}: {e}", self.side)),
+                None => self.ended = true,
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn verify_table(
+    source: &mut DataConn,
+    target: &mut DataConn,
+    dbs: (&str, &str),
+    name: &str,
+    tgt_name: &str,
+    salt: &[u8; 16],
+    opts: &VerifyOptions,
+    tr: &mut TableReport,
+    progress: &indicatif::ProgressBar,
+) -> Result<(), String> {
+    // Both sides at once: catalogue queries and counts cost round trips.
+    let (src_info, tgt_info) = tokio::join!(
+        catalog::table(source, dbs.0, name),
+        catalog::table(target, dbs.1, tgt_name)
+    );
+    let src_info = src_info?.ok_or_else(|| format!("source table `{name}` vanished"))?;
+    let tgt_info = tgt_info?.ok_or_else(|| format!("target table `{tgt_name}` vanished"))?;
+    let mut tgt_columns = Vec::new();
+    let mut kinds = Vec::new();
+    for c in &src_info.columns {
+        match tgt_info
+            .columns
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(&c.name))
+        {
+            Some(t) => {
+                tgt_columns.push(t.name.clone());
+                kinds.push(Kind::compared(c.kind, t.kind));
+            }
+            None => {
+                return Err(format!(
+                    "target table `{tgt_name}` has no column `{}`",
+                    c.name
+                ));
+            }
+        }
+    }
+    let src_columns: Vec<String> = src_info.columns.iter().map(|c| c.name.clone()).collect();
+    let plan = Plan {
+        kinds,
+        key: src_info.key.clone(),
+        names: src_columns.clone(),
+    };
+    tr.key = plan.key.iter().map(|&i| src_columns[i].clone()).collect();
+
+    let (a, b) = tokio::join!(source.begin_snapshot(), target.begin_snapshot());
+    a?;
+    b?;
+    let (a, b) = tokio::join!(count(source, dbs.0, name), count(target, dbs.1, tgt_name));
+    tr.source_rows = a?;
+    tr.target_rows = b?;
+    let src_sql = select_sql(source, dbs.0, name, &src_columns, &plan);
+    let tgt_sql = select_sql(target, dbs.1, tgt_name, &tgt_columns, &plan);
+
+    let result = if plan.key.is_empty() {
+        compare_multiset(
+            source,
+            target,
+            (&src_sql, &tgt_sql),
+            &plan,
+            salt,
+            opts,
+            tr,
+            progress,
+        )
+        .await
+    } else {
+        compare_keyed(
+            source,
+            target,
+            (&src_sql, &tgt_sql),
+            &plan,
+            salt,
+            opts,
+            tr,
+            progress,
+        )
+        .await
+    };
+    source.rollback().await;
+    target.rollback().await;
+    result?;
+
+    // Outside the snapshots: did anyone write while we read?
+    let (a, b) = tokio::join!(count(source, dbs.0, name), count(target, dbs.1, tgt_name));
+    let now = (a?, b?);
+    tr.changed_during_verification = now != (tr.source_rows, tr.target_rows);
+    if tr.differing_rows > 0 || tr.source_rows != tr.target_rows {
+        tr.status = TableStatus::Differs;
+    }
+    let _ = &src_info as &TableInfo;
+    Ok(())
+}
+
+/// Runs both streams concurrently; `consume` reads them through two feeds.
+fn with_streams<'a>(
+    source: &'a mut DataConn,
+    target: &'a mut DataConn,
+    sqls: (&str, &str),
+    plan: &Plan,
+    salt: &[u8; 16],
+) -> (
+    Feed,
+    Feed,
+    impl std::future::Future<Output = Result<(), String>> + 'a,
+) {
+    let (stx, srx) = mpsc::channel::<RowBatch>(4);
+    let (ttx, trx) = mpsc::channel::<RowBatch>(4);
+    let src_pg = source.protocol() == Protocol::Postgres;
+    let tgt_pg = target.protocol() == Protocol::Postgres;
+    let (s_sql, t_sql) = (sqls.0.to_string(), sqls.1.to_string());
+    let producers = async move {
+        let s = async {
+            if let Err(e) = source.stream_to(&s_sql, &stx, 2000).await {
+                let _ = stx.send(Err(e)).await;
+            }
+            drop(stx);
+        };
+        let t = async {
+            if let Err(e) = target.stream_to(&t_sql, &ttx, 2000).await {
+                let _ = ttx.send(Err(e)).await;
+            }
+            drop(ttx);
+        };
+        tokio::join!(s, t);
+        Ok(())
+    };
+    // Canonical forms and SHA-256 run in one task per side, on other
+    // threads than the protocol decoding.
+    let plan = std::sync::Arc::new(plan.clone());
+    let salt = *salt;
+    let feed = |mut rx: mpsc::Receiver<RowBatch>, postgres: bool, side| {
+        let (htx, hrx) = mpsc::channel::<Result<Vec<HashedRow>, String>>(4);
+        let keyed = !plan.key.is_empty();
+        let plan = plan.clone();
+        tokio::spawn(async move {
+            while let Some(batch) = rx.recv().await {
+                let hashed = batch.map(|rows| {
+                    rows.into_iter()
+                        .map(|raw| hash_row(&salt, &plan, postgres, raw))
+                        .collect()
+                });
+                let stop = hashed.is_err();
+                if htx.send(hashed).await.is_err() || stop {
+                    break;
+                }
+            }
+        });
+        Feed {
+            rx: hrx,
+            buf: VecDeque::new(),
+            keyed,
+            ended: false,
+            postgres,
+            last_key: None,
+            side,
+        }
+    };
+    (
+        feed(srx, src_pg, "source"),
+        feed(trx, tgt_pg, "target"),
+        producers,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn compare_keyed(
+    source: &mut DataConn,
+    target: &mut DataConn,
+    sqls: (&str, &str),
+    plan: &Plan,
+    salt: &[u8; 16],
+    opts: &VerifyOptions,
+    tr: &mut TableReport,
+    progress: &indicatif::ProgressBar,
+) -> Result<(), String> {
+    let (mut sfeed, mut tfeed, producers) = with_streams(source, target, sqls, plan, salt);
+    let consumer = async move {
+        let mut pending_target: Option<HashedRow> = None;
+        loop {
+            let mut src_chunk = Vec::with_capacity(opts.chunk_rows.min(100_000));
+            while src_chunk.len() < opts.chunk_rows {
+                match sfeed.next().await? {
+                    Some(r) => src_chunk.push(r),
+                    None => break,
+                }
+            }
+            let source_done = src_chunk.len() < opts.chunk_rows;
+            let upper = src_chunk.last().map(|r| r.key.clone());
+            let mut tgt_chunk = Vec::new();
+            loop {
+                let row = match pending_target.take() {
+                    Some(r) => Some(r),
+                    None => tfeed.next().await?,
+                };
+                let Some(row) = row else { break };
+                let inside = source_done || upper.as_ref().is_some_and(|u| row.key <= *u);
+                if inside {
+                    tgt_chunk.push(row);
+                } else {
+                    pending_target = Some(row);
+                    break;
+                }
+            }
+            if src_chunk.is_empty() && tgt_chunk.is_empty() {
+                break;
+            }
+            tr.chunks += 1;
+            progress.inc(src_chunk.len() as u64);
+            let sd = ChunkDigest::of(src_chunk.iter().map(|r| &r.hash));
+            let td = ChunkDigest::of(tgt_chunk.iter().map(|r| &r.hash));
+            if sd != td {
+                tr.differing_chunks += 1;
+                let mut diffs = Vec::new();
+                bisect(&src_chunk, &tgt_chunk, &mut diffs);
+                for (s, t) in diffs {
+                    record(plan, s, t, sfeed.postgres, tfeed.postgres, opts, tr);
+                }
+            }
+            if source_done {
+                break;
+            }
+        }
+        // Drain so the producers can finish.
+        while sfeed.rx.recv().await.is_some() {}
+        while tfeed.rx.recv().await.is_some() {}
+        Ok::<(), String>(())
+    };
+    let (p, c) = tokio::join!(producers, consumer);
+    c?;
+    p
+}
+
+/// Splits two key-ordered slices until the differing rows are isolated;
+/// pairs are (source row, target row) with `None` for a missing side.
+fn bisect<'a>(
+    src: &'a [HashedRow],
+    tgt: &'a [HashedRow],
+    out: &mut Vec<(Option<&'a HashedRow>, Option<&'a HashedRow>)>,
+) {
+    if ChunkDigest::of(src.iter().map(|r| &r.hash)) == ChunkDigest::of(tgt.iter().map(|r| &r.hash))
+    {
+        return;
+    }
+    if src.len() + tgt.len() <= 8 {
+        // Small enough: merge by key.
+        let (mut i, mut j) = (0, 0);
+        while i < src.len() || j < tgt.len() {
+            match (src.get(i), tgt.get(j)) {
+                (Some(s), Some(t)) if s.key == t.key => {
+                    if s.hash != t.hash {
+                        out.push((Some(s), Some(t)));
+                    }
+                    i += 1;
+                    j += 1;
+                }
+                (Some(s), Some(t)) if s.key < t.key => {
+                    out.push((Some(s), None));
+                    i += 1;
+                }
+                (Some(s), None) => {
+                    out.push((Some(s), None));
+                    i += 1;
+                }
+                (_, Some(t)) => {
+                    out.push((None, Some(t)));
+                    j += 1;
+                }
+                (None, None) => break,
+            }
+        }
+        return;
+    }
+    let pivot = if src.len() >= tgt.len() {
+        &src[src.len() / 2].key
+    } else {
+        &tgt[tgt.len() / 2].key
+    };
+    let si = src.partition_point(|r| r.key < *pivot);
+    let ti = tgt.partition_point(|r| r.key < *pivot);
+    bisect(&src[..si], &tgt[..ti], out);
+    bisect(&src[si..], &tgt[ti..], out);
+}
+
+fn shown(kind: Kind, v: &Option<Vec<u8>>) -> Option<String> {
+    v.as_ref().map(|b| match (kind, std::str::from_utf8(b)) {
+        (Kind::Binary | Kind::Bit, _) | (_, Err(_)) => format!("0x{}", hex(b)),
+        (_, Ok(s)) => s.to_string(),
+    })
+}
+
+fn record(
+    plan: &Plan,
+    src: Option<&HashedRow>,
+    tgt: Option<&HashedRow>,
+    src_pg: bool,
+    tgt_pg: bool,
+    opts: &VerifyOptions,
+    tr: &mut TableReport,
+) {
+    let key_text = |r: &HashedRow| {
+        (!plan.key.is_empty()).then(|| {
+            plan.key
+                .iter()
+                .map(|&i| {
+                    format!(
+                        "{}={}",
+                        plan.names[i],
+                        shown(plan.kinds[i], &r.raw[i]).unwrap_or_else(|| "NULL".into())
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    };
+    let all = |r: &HashedRow| -> Vec<Option<String>> {
+        r.raw
+            .iter()
+            .zip(&plan.kinds)
+            .map(|(v, k)| shown(*k, v))
+            .collect()
+    };
+    let diff = match (src, tgt) {
+        (Some(s), Some(t)) => {
+            let mut cols = Vec::new();
+            let mut losses = Vec::new();
+            for (i, kind) in plan.kinds.iter().enumerate() {
+                let a = s.raw[i].as_deref().map(|b| canonical(*kind, src_pg, b));
+                let a = a.as_deref();
+                let b = t.raw[i].as_deref().map(|b| canonical(*kind, tgt_pg, b));
+                let b = b.as_deref();
+                if a != b {
+                    cols.push(i);
+                    losses.push(expected_loss(
+                        *kind,
+                        s.raw[i].as_deref(),
+                        t.raw[i].as_deref(),
+                    ));
+                }
+            }
+            if !losses.is_empty() && losses.iter().all(Option::is_some) {
+                for reason in losses.into_iter().flatten() {
+                    *tr.expected_losses.entry(reason.to_string()).or_default() += 1;
+                }
+                return;
+            }
+            RowDiff {
+                kind: DiffKind::Values,
+                key: key_text(s),
+                columns: cols.iter().map(|&i| plan.names[i].clone()).collect(),
+                source: Some(
+                    cols.iter()
+                        .map(|&i| shown(plan.kinds[i], &s.raw[i]))
+                        .collect(),
+                ),
+                target: Some(
+                    cols.iter()
+                        .map(|&i| shown(plan.kinds[i], &t.raw[i]))
+                        .collect(),
+                ),
+            }
+        }
+        (Some(s), None) => RowDiff {
+            kind: DiffKind::MissingInTarget,
+            key: key_text(s),
+            columns: plan.names.clone(),
+            source: Some(all(s)),
+            target: None,
+        },
+        (None, Some(t)) => RowDiff {
+            kind: DiffKind::ExtraInTarget,
+            key: key_text(t),
+            columns: plan.names.clone(),
+            source: None,
+            target: Some(all(t)),
+        },
+        (None, None) => return,
+    };
+    tr.differing_rows += 1;
+    if tr.rows.len() < opts.max_listed {
+        tr.rows.push(diff);
+    }
+}
+
+/// Rows of differing buckets kept per side in the second pass.
+const MULTISET_CAP: usize = 200_000;
+
+#[allow(clippy::too_many_arguments)]
+async fn compare_multiset(
+    source: &mut DataConn,
+    target: &mut DataConn,
+    sqls: (&str, &str),
+    plan: &Plan,
+    salt: &[u8; 16],
+    opts: &VerifyOptions,
+    tr: &mut TableReport,
+    progress: &indicatif::ProgressBar,
+) -> Result<(), String> {
+    // Pass 1: per-bucket digests.
+    let mut buckets = vec![[ChunkDigest::default(); 2]; 256];
+    {
+        let (mut sfeed, mut tfeed, producers) = with_streams(source, target, sqls, plan, salt);
+        let buckets = &mut buckets;
+        let consumer = async move {
+            while let Some(r) = sfeed.next().await? {
+                buckets[usize::from(r.hash[0])][0].add(&r.hash);
+                progress.inc(1);
+            }
+            while let Some(r) = tfeed.next().await? {
+                buckets[usize::from(r.hash[0])][1].add(&r.hash);
+            }
+            Ok::<(), String>(())
+        };
+        let (p, c) = tokio::join!(producers, consumer);
+        c?;
+        p?;
+    }
+    tr.chunks = 256;
+    let differing: Vec<bool> = buckets.iter().map(|b| b[0] != b[1]).collect();
+    tr.differing_chunks = differing.iter().filter(|d| **d).count() as u64;
+    if tr.differing_chunks == 0 {
+        return Ok(());
+    }
+    // Pass 2: the rows of differing buckets, as multisets of hashes.
+    let mut seen: HashMap<Hash, (i64, Option<RawRow>, Option<RawRow>)> = HashMap::new();
+    let (mut sfeed, mut tfeed, producers) = with_streams(source, target, sqls, plan, salt);
+    let (src_pg, tgt_pg) = (sfeed.postgres, tfeed.postgres);
+    let seen_ref = &mut seen;
+    let differing_ref = &differing;
+    let consumer = async move {
+        let mut kept = 0usize;
+        for (feed, side) in [(&mut sfeed, 0), (&mut tfeed, 1)] {
+            while let Some(r) = feed.next().await? {
+                if !differing_ref[usize::from(r.hash[0])] || kept >= MULTISET_CAP * 2 {
+                    continue;
+                }
+                kept += 1;
+                let e = seen_ref.entry(r.hash).or_insert((0, None, None));
+                if side == 0 {
+                    e.0 += 1;
+                    e.1.get_or_insert(r.raw);
+                } else {
+                    e.0 -= 1;
+                    e.2.get_or_insert(r.raw);
+                }
+            }
+        }
+        Ok::<(), String>(())
+    };
+    let (p, c) = tokio::join!(producers, consumer);
+    c?;
+    p?;
+    let mut entries: Vec<_> = seen.into_values().filter(|e| e.0 != 0).collect();
+    entries.sort_by(|a, b| a.1.cmp(&b.1).then(a.2.cmp(&b.2)));
+    for (balance, s, t) in entries {
+        for _ in 0..balance.unsigned_abs() {
+            let row = |raw: &RawRow| HashedRow {
+                key: Vec::new(),
+                hash: [0; 32],
+                raw: raw.clone(),
+            };
+            if balance > 0 {
+                if let Some(s) = &s {
+                    record(plan, Some(&row(s)), None, src_pg, tgt_pg, opts, tr);
+                }
+            } else if let Some(t) = &t {
+                record(plan, None, Some(&row(t)), src_pg, tgt_pg, opts, tr);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(k: i128, h: u8) -> HashedRow {
+        HashedRow {
+            key: vec![KeyPart::Int(k)],
+            hash: [h; 32],
+            raw: vec![Some(k.to_string().into_bytes())],
+        }
+    }
+
+    #[test]
+    fn sums_do_not_cancel_like_xor() {
+        let (a, b) = ([1u8; 32], [2u8; 32]);
+        // XOR of a duplicated pair is zero, as if both rows were missing.
+        let doubled = ChunkDigest::of([a, a, b].iter());
+        let single = ChunkDigest::of([b].iter());
+        assert_ne!(doubled.sum, single.sum);
+        assert_ne!(doubled, single);
+        // Same multiset in another order: same digest.
+        assert_eq!(
+            ChunkDigest::of([a, b].iter()),
+            ChunkDigest::of([b, a].iter())
+        );
+    }
+
+    #[test]
+    fn carries_propagate() {
+        let mut d = ChunkDigest::default();
+        d.add(&[0xff; 32]);
+        d.add(&[
+            1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0,
+        ]);
+        assert_eq!(d.sum, [0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn bisection_finds_each_kind_of_difference() {
+        let src: Vec<HashedRow> = (1..=100).map(|k| row(k, k as u8)).collect();
+        let mut tgt: Vec<HashedRow> = (1..=100)
+            .filter(|k| *k != 40)
+            .map(|k| row(k, k as u8))
+            .collect();
+        tgt[10].hash = [0xee; 32]; // key 11 changed
+        tgt.push(row(101, 7)); // extra
+        let mut out = Vec::new();
+        bisect(&src, &tgt, &mut out);
+        let found: Vec<(Option<i128>, Option<i128>)> = out
+            .iter()
+            .map(|(s, t)| {
+                let k = |r: &Option<&HashedRow>| {
+                    r.map(|r| match r.key[0] {
+                        KeyPart::Int(n) => n,
+                        _ => -1,
+                    })
+                };
+                (k(s), k(t))
+            })
+            .collect();
+        assert_eq!(
+            found,
+            vec![(Some(11), Some(11)), (Some(40), None), (None, Some(101))]
+        );
+    }
+
+    #[test]
+    fn salts_differ() {
+        assert_ne!(fresh_salt(), fresh_salt());
+    }
+}
