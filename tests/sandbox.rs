@@ -242,8 +242,15 @@ fn a_port_taken_by_someone_else_and_a_crashed_server_are_one_clear_message_each(
             .unwrap()
             .success()
     );
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    let st = sb.cmd(&["sandbox", "status"]);
+    // The kernel and init reap the process asynchronously; wait for it.
+    let mut st = sb.cmd(&["sandbox", "status"]);
+    for _ in 0..50 {
+        if st.code != 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        st = sb.cmd(&["sandbox", "status"]);
+    }
     assert_eq!(st.code, 1, "{}", st.stdout);
     assert!(
         st.stdout.contains("not running (crashed or stopped?)"),
