@@ -1,7 +1,7 @@
 //! The `halocheck` binary: parses arguments and calls one command per subcommand.
 
 use clap::{Parser, Subcommand};
-use halocheck::commands::{self, EndpointArgs, RecordArgs, RunArgs, SandboxArgs};
+use halocheck::commands::{self, BenchArgs, EndpointArgs, RecordArgs, RunArgs, SandboxArgs};
 
 #[derive(Parser)]
 #[command(
@@ -27,6 +27,8 @@ enum Command {
     },
     /// Start, check and stop throw-away local MariaDB/MySQL, PostgreSQL and OpenHalo servers.
     Sandbox(SandboxArgs),
+    /// sysbench's OLTP workloads on MySQL, OpenHalo and PostgreSQL: latency percentiles, server CPU and memory, sweeps.
+    Bench(Box<BenchArgs>),
 }
 
 fn main() {
@@ -46,6 +48,7 @@ fn main() {
             Command::Run(args) => commands::run(args).await,
             Command::Record { args, endpoints } => commands::record(args, endpoints).await,
             Command::Sandbox(args) => commands::sandbox(args).await,
+            Command::Bench(args) => commands::bench(*args).await,
         }
     });
     let code = match result {

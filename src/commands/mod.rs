@@ -1,5 +1,6 @@
 //! Subcommands: thin functions that wire the modules together.
 
+mod bench;
 mod record;
 mod run;
 mod sandbox;
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+pub use bench::{BenchArgs, bench};
 pub use record::record;
 pub use run::run;
 pub use sandbox::{SandboxArgs, SandboxBinArgs, sandbox};
