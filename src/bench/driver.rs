@@ -59,8 +59,19 @@ pub struct BenchConn {
     pub protocol: Protocol,
 }
 
-/// The scratch database (schema on postgres://) holding the sbtest tables.
+/// The default scratch database (schema on postgres://) holding the sbtest tables.
 pub const SCRATCH: &str = "halocheck_bench";
+
+/// Whether `name` can be a scratch database: `halocheck_` then letters,
+/// digits and underscores (it is written into statements unquoted).
+pub fn valid_scratch(name: &str) -> bool {
+    name.len() > "halocheck_".len()
+        && name.len() <= 60
+        && name.starts_with("halocheck_")
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
 
 fn mysql_error(e: &mysql_async::Error) -> StepError {
     match e {
@@ -94,7 +105,7 @@ fn pg_error(e: &tokio_postgres::Error) -> StepError {
 
 /// Opens a connection without selecting the scratch database.
 pub async fn connect_plain(spec: &EndpointSpec) -> Result<BenchConn, String> {
-    connect(spec, Mode::Text, 0, false).await
+    connect(spec, Mode::Text, 0, None).await
 }
 
 /// Opens a connection in the scratch database and prepares the statements
@@ -103,7 +114,7 @@ pub async fn connect(
     spec: &EndpointSpec,
     mode: Mode,
     tables: u32,
-    use_scratch: bool,
+    scratch: Option<&str>,
 ) -> Result<BenchConn, String> {
     let timeout = spec.connect_timeout.max(Duration::from_secs(1));
     let inner = match spec.url.protocol {
@@ -141,10 +152,10 @@ pub async fn connect(
         pg_stmts: Vec::new(),
         protocol: spec.url.protocol,
     };
-    if use_scratch {
+    if let Some(db) = scratch {
         let sql = match spec.url.protocol {
-            Protocol::Mysql => format!("USE {SCRATCH}"),
-            Protocol::Postgres => format!("SET search_path TO {SCRATCH}"),
+            Protocol::Mysql => format!("USE {db}"),
+            Protocol::Postgres => format!("SET search_path TO {db}"),
         };
         conn.simple(&sql).await.map_err(|e| e.message)?;
     }
@@ -311,5 +322,18 @@ impl BenchConn {
             }
             Inner::Pg(c) => drop(c),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn scratch_names() {
+        assert!(super::valid_scratch("halocheck_bench"));
+        assert!(super::valid_scratch("halocheck_t1_2"));
+        assert!(!super::valid_scratch("halocheck_"));
+        assert!(!super::valid_scratch("bench"));
+        assert!(!super::valid_scratch("halocheck_x; DROP"));
+        assert!(!super::valid_scratch("halocheck_Upper"));
     }
 }

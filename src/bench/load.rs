@@ -57,6 +57,8 @@ pub struct Plan {
     pub rate: Option<f64>,
     /// Runtime threads of the client.
     pub client_threads: usize,
+    /// Scratch database (schema) holding the tables.
+    pub scratch: String,
 }
 
 /// Counts and latencies of one run (all workers merged).
@@ -160,7 +162,7 @@ async fn open_worker(spec: &EndpointSpec, plan: &Plan) -> Result<BenchConn, Stri
         Task::PointSelect => Mode::Text,
         _ => Mode::Text,
     };
-    let mut c = driver::connect(spec, mode, plan.shape.tables, true).await?;
+    let mut c = driver::connect(spec, mode, plan.shape.tables, Some(&plan.scratch)).await?;
     c.prepare_all(&templates(plan.task))
         .await
         .map_err(|e| format!("prepare failed ({}): {}", e.class, e.message))?;

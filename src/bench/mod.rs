@@ -53,6 +53,8 @@ pub struct Settings {
     pub floor: bool,
     pub keep: bool,
     pub sample_interval_s: f64,
+    /// Scratch database (schema on postgres://) that holds the sbtest tables.
+    pub scratch: String,
 }
 
 /// The measured numbers of one run (one endpoint, workload, mode, threads,
@@ -150,22 +152,22 @@ fn say(msg: &str) {
 }
 
 /// Creates the scratch database and loads `tables` sysbench tables of `size` rows.
-pub async fn prepare(spec: &EndpointSpec, shape: &Shape) -> Result<(), String> {
+pub async fn prepare(spec: &EndpointSpec, shape: &Shape, scratch: &str) -> Result<(), String> {
     let mut c = driver::connect_plain(spec).await?;
     let p = spec.url.protocol;
     let ctx = |what: &str, e: driver::StepError| {
         format!("endpoint `{}`: {what}: {}", spec.name, e.message)
     };
     let create = match p {
-        Protocol::Mysql => format!("CREATE DATABASE IF NOT EXISTS {}", driver::SCRATCH),
-        Protocol::Postgres => format!("CREATE SCHEMA IF NOT EXISTS {}", driver::SCRATCH),
+        Protocol::Mysql => format!("CREATE DATABASE IF NOT EXISTS {scratch}"),
+        Protocol::Postgres => format!("CREATE SCHEMA IF NOT EXISTS {scratch}"),
     };
     c.simple(&create)
         .await
         .map_err(|e| ctx("create scratch", e))?;
     let usesql = match p {
-        Protocol::Mysql => format!("USE {}", driver::SCRATCH),
-        Protocol::Postgres => format!("SET search_path TO {}", driver::SCRATCH),
+        Protocol::Mysql => format!("USE {scratch}"),
+        Protocol::Postgres => format!("SET search_path TO {scratch}"),
     };
     c.simple(&usesql).await.map_err(|e| ctx("use scratch", e))?;
     let mut rng = rand::rng();
@@ -173,12 +175,18 @@ pub async fn prepare(spec: &EndpointSpec, shape: &Shape) -> Result<(), String> {
         c.simple(&format!("DROP TABLE IF EXISTS sbtest{t}"))
             .await
             .map_err(|e| ctx("drop table", e))?;
-        c.simple(&workloads::create_table(t, p))
+        c.simple(&workloads::create_table(t, p, shape.auto_inc))
             .await
             .map_err(|e| ctx("create table", e))?;
-        let stmts: Vec<String> =
-            workloads::load_statements(t, shape.table_size, 1000, shape.distribution, &mut rng)
-                .collect();
+        let stmts: Vec<String> = workloads::load_statements(
+            t,
+            shape.table_size,
+            1000,
+            shape.auto_inc,
+            shape.distribution,
+            &mut rng,
+        )
+        .collect();
         for s in stmts {
             c.simple(&s).await.map_err(|e| ctx("load rows", e))?;
         }
@@ -197,11 +205,11 @@ pub async fn prepare(spec: &EndpointSpec, shape: &Shape) -> Result<(), String> {
 }
 
 /// Drops the scratch database (schema) and everything in it.
-pub async fn cleanup(spec: &EndpointSpec) -> Result<(), String> {
+pub async fn cleanup(spec: &EndpointSpec, scratch: &str) -> Result<(), String> {
     let mut c = driver::connect_plain(spec).await?;
     let sql = match spec.url.protocol {
-        Protocol::Mysql => format!("DROP DATABASE IF EXISTS {}", driver::SCRATCH),
-        Protocol::Postgres => format!("DROP SCHEMA IF EXISTS {} CASCADE", driver::SCRATCH),
+        Protocol::Mysql => format!("DROP DATABASE IF EXISTS {scratch}"),
+        Protocol::Postgres => format!("DROP SCHEMA IF EXISTS {scratch} CASCADE"),
     };
     let r = c.simple(&sql).await;
     c.close().await;
@@ -209,8 +217,10 @@ pub async fn cleanup(spec: &EndpointSpec) -> Result<(), String> {
 }
 
 /// Rows over all sbtest tables.
-pub async fn count_rows(spec: &EndpointSpec, tables: u32) -> Option<u64> {
-    let mut c = driver::connect(spec, Mode::Text, tables, true).await.ok()?;
+pub async fn count_rows(spec: &EndpointSpec, tables: u32, scratch: &str) -> Option<u64> {
+    let mut c = driver::connect(spec, Mode::Text, tables, Some(scratch))
+        .await
+        .ok()?;
     let mut total = 0;
     for t in 1..=tables {
         let v = c
@@ -233,7 +243,7 @@ pub async fn measure(
 ) -> Result<Cell, String> {
     let writes = matches!(plan.task, Task::Workload(w) if w.writes());
     let rows_before = if writes {
-        count_rows(&ep.spec, plan.shape.tables).await
+        count_rows(&ep.spec, plan.shape.tables, &plan.scratch).await
     } else {
         None
     };
@@ -250,7 +260,7 @@ pub async fn measure(
     let queries = result.reads + result.writes + result.others;
     let res = sampler.finish(ep.server_pid, result.events, queries).await;
     let rows_after = if writes {
-        count_rows(&ep.spec, plan.shape.tables).await
+        count_rows(&ep.spec, plan.shape.tables, &plan.scratch).await
     } else {
         None
     };
@@ -323,7 +333,7 @@ pub async fn run_all(
                 "{}: loading {} table(s) of {size} rows",
                 ep.spec.name, settings.tables
             ));
-            prepare(&ep.spec, &shape).await?;
+            prepare(&ep.spec, &shape, &settings.scratch).await?;
         }
         let base = load::Plan {
             task: Task::Ping,
@@ -334,6 +344,7 @@ pub async fn run_all(
             duration: Duration::from_secs_f64(settings.duration_s),
             rate: None,
             client_threads: settings.client_threads,
+            scratch: settings.scratch.clone(),
         };
         if settings.floor && size_index == 0 {
             for task in [
@@ -388,7 +399,7 @@ pub async fn run_all(
         }
         if !settings.keep {
             for ep in endpoints {
-                cleanup(&ep.spec).await?;
+                cleanup(&ep.spec, &settings.scratch).await?;
             }
         }
     }
@@ -446,6 +457,9 @@ pub fn sysbench_command(
     );
     if settings.skip_trx {
         s.push_str(" --skip-trx=on");
+    }
+    if !settings.auto_inc {
+        s.push_str(" --auto-inc=off");
     }
     if let Some(r) = settings.rate {
         s.push_str(&format!(" --rate={}", r.round() as u64));

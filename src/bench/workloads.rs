@@ -427,11 +427,13 @@ pub fn event<R: Rng + ?Sized>(
     }
 }
 
-/// `CREATE TABLE sbtestN` as sysbench writes it for the protocol.
-pub fn create_table(table: u32, protocol: Protocol) -> String {
-    let id = match protocol {
-        Protocol::Mysql => "INTEGER NOT NULL AUTO_INCREMENT",
-        Protocol::Postgres => "SERIAL",
+/// `CREATE TABLE sbtestN` as sysbench writes it for the protocol
+/// (`auto_inc` false: a plain `INTEGER NOT NULL` id, sysbench `--auto_inc=off`).
+pub fn create_table(table: u32, protocol: Protocol, auto_inc: bool) -> String {
+    let id = match (protocol, auto_inc) {
+        (_, false) => "INTEGER NOT NULL",
+        (Protocol::Mysql, true) => "INTEGER NOT NULL AUTO_INCREMENT",
+        (Protocol::Postgres, true) => "SERIAL",
     };
     let engine = match protocol {
         Protocol::Mysql => " /*! ENGINE = innodb */",
@@ -442,12 +444,14 @@ pub fn create_table(table: u32, protocol: Protocol) -> String {
     )
 }
 
-/// Multi-row INSERTs loading `rows` rows into `sbtestN` (ids come from the
-/// auto-increment / serial column, 1..=rows), `batch` rows per statement.
+/// Multi-row INSERTs loading `rows` rows into `sbtestN`, `batch` rows per
+/// statement; ids 1..=rows come from the auto-increment / serial column, or
+/// are given explicitly when `auto_inc` is off.
 pub fn load_statements<R: Rng + ?Sized>(
     table: u32,
     rows: u32,
     batch: u32,
+    auto_inc: bool,
     distribution: Distribution,
     rng: &mut R,
 ) -> impl Iterator<Item = String> + '_ {
@@ -460,7 +464,11 @@ pub fn load_statements<R: Rng + ?Sized>(
             return None;
         }
         let n = batch.min(rows - done);
-        let mut sql = format!("INSERT INTO sbtest{table}(k, c, pad) VALUES");
+        let mut sql = if auto_inc {
+            format!("INSERT INTO sbtest{table}(k, c, pad) VALUES")
+        } else {
+            format!("INSERT INTO sbtest{table}(id, k, c, pad) VALUES")
+        };
         for i in 0..n {
             // sysbench draws k with the default distribution.
             let k = distribution.pick(rng, 1, rows);
@@ -469,7 +477,11 @@ pub fn load_statements<R: Rng + ?Sized>(
             if i > 0 {
                 sql.push(',');
             }
-            sql.push_str(&format!("({k}, '{c}', '{pad}')"));
+            if auto_inc {
+                sql.push_str(&format!("({k}, '{c}', '{pad}')"));
+            } else {
+                sql.push_str(&format!("({}, {k}, '{c}', '{pad}')", done + i + 1));
+            }
         }
         done += n;
         Some(sql)
@@ -587,8 +599,11 @@ mod tests {
     fn load_covers_every_row() {
         let mut rng = rand::rng();
         let stmts: Vec<String> =
-            load_statements(1, 2500, 1000, Distribution::Uniform, &mut rng).collect();
+            load_statements(1, 2500, 1000, true, Distribution::Uniform, &mut rng).collect();
         assert_eq!(stmts.len(), 3);
         assert_eq!(stmts[2].matches("),(").count(), 499);
+        let explicit: Vec<String> =
+            load_statements(1, 3, 2, false, Distribution::Uniform, &mut rng).collect();
+        assert!(explicit[1].starts_with("INSERT INTO sbtest1(id, k, c, pad) VALUES(3, "));
     }
 }

@@ -54,7 +54,9 @@ pub struct BenchArgs {
     /// No BEGIN/COMMIT around read_only, read_write and write_only events.
     #[arg(long)]
     pub skip_trx: bool,
-    /// oltp_insert with client-generated ids instead of auto-increment.
+    /// Plain INTEGER ids loaded explicitly, and client-generated ids for
+    /// oltp_insert, instead of AUTO_INCREMENT / SERIAL (sysbench --auto-inc=off;
+    /// needed on OpenHalo without aux_mysql 1.4, whose AUTO_INCREMENT fails).
     #[arg(long)]
     pub no_auto_inc: bool,
     /// Seconds of warm-up before each measured run.
@@ -75,9 +77,12 @@ pub struct BenchArgs {
     /// Also measure the latency floor: ping, SELECT 1 text and prepared, PK point select.
     #[arg(long)]
     pub floor: bool,
-    /// Keep the halocheck_bench scratch database afterwards.
+    /// Keep the scratch database afterwards.
     #[arg(long)]
     pub keep: bool,
+    /// Scratch database (schema on postgres://) for the sbtest tables; must start with `halocheck_`.
+    #[arg(long, default_value = crate::bench::driver::SCRATCH)]
+    pub scratch: String,
     /// Server process of an endpoint, `NAME=PID` (repeatable); sandbox servers are found by themselves.
     #[arg(long = "server-pid", value_name = "NAME=PID")]
     pub server_pids: Vec<String>,
@@ -118,14 +123,7 @@ fn sandbox_endpoints(state: &SandboxState) -> Result<Vec<BenchEndpoint>, Failure
             continue;
         }
         let settings = s.settings.clone();
-        let mut notes = s.notes.clone();
-        if kind == Kind::Openhalo {
-            notes.push(format!(
-                "OpenHalo {} built without aux_mysql 1.4 (extension {})",
-                s.version,
-                s.extension_version.as_deref().unwrap_or("?")
-            ));
-        }
+        let notes = s.notes.clone();
         out.push(BenchEndpoint {
             spec: EndpointSpec::new(kind.name(), &s.url(&state.password), Vec::new())
                 .map_err(Failure::usage)?,
@@ -136,9 +134,11 @@ fn sandbox_endpoints(state: &SandboxState) -> Result<Vec<BenchEndpoint>, Failure
         if kind == Kind::Openhalo
             && let Some(pg) = s.pg_port
         {
+            // The halocheck role's password is stored for MySQL logins and
+            // does not pass PostgreSQL's md5 check; the sandbox's admin role
+            // (same password) logs in over TCP like every other endpoint.
             let url = format!(
-                "postgres://{}:{}@127.0.0.1:{pg}/halo0root",
-                crate::sandbox::state::DB_USER,
+                "postgres://halo_admin:{}@127.0.0.1:{pg}/halo0root",
                 state.password
             );
             out.push(BenchEndpoint {
@@ -193,6 +193,12 @@ fn check(args: &BenchArgs) -> Result<(), Failure> {
         return Err(Failure::usage(
             "--tables, --range-size, --repeat and --client-threads must be at least 1",
         ));
+    }
+    if !crate::bench::driver::valid_scratch(&args.scratch) {
+        return Err(Failure::usage(format!(
+            "--scratch `{}`: must be `halocheck_` followed by lower-case letters, digits or `_`",
+            args.scratch
+        )));
     }
     if !positive(args.sample_interval) {
         return Err(Failure::usage("--sample-interval must be positive"));
@@ -310,6 +316,7 @@ pub async fn bench(args: BenchArgs) -> Result<i32, Failure> {
         floor: args.floor,
         keep: args.keep,
         sample_interval_s: args.sample_interval,
+        scratch: args.scratch.clone(),
     };
     if args.sysbench_cmd {
         for e in &endpoints {
