@@ -60,10 +60,18 @@ fn main() {
     ));
     let result = std::panic::catch_unwind(|| {
         // The runtime `halocheck` itself builds.
-        let rt = if std::env::var("CT").is_ok() { tokio::runtime::Builder::new_current_thread() } else if let Ok(n) = std::env::var("WT") { let mut b = tokio::runtime::Builder::new_multi_thread(); b.worker_threads(n.parse().unwrap()); b } else { tokio::runtime::Builder::new_multi_thread() }
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
+        let rt = if std::env::var("CT").is_ok() {
+            tokio::runtime::Builder::new_current_thread()
+        } else if let Ok(n) = std::env::var("WT") {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(n.parse().unwrap());
+            b
+        } else {
+            tokio::runtime::Builder::new_multi_thread()
+        }
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
         // Everything runs in a spawned task, on a worker thread, as the
         // runner's own file tasks do.
         let (dir, r, t) = (dir.clone(), reference_url.clone(), target_url.clone());

@@ -13,7 +13,7 @@ pub mod resources;
 pub mod workloads;
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -250,13 +250,11 @@ pub async fn measure(
     // Sampling starts when the warm-up ends (connections open first; the
     // 20 ms start delay of the load loop is negligible against a second).
     let sampler = resources::Sampler::start(ep.server_pid, plan.warmup, sample_every);
-    let clock = Instant::now();
     let spec = ep.spec.clone();
     let p = plan.clone();
     let result = tokio::task::spawn_blocking(move || load::run(&spec, &p))
         .await
         .map_err(|e| e.to_string())??;
-    let _ = clock;
     let queries = result.reads + result.writes + result.others;
     let res = sampler.finish(ep.server_pid, result.events, queries).await;
     let rows_after = if writes {
