@@ -26,7 +26,7 @@ port=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['servers'
 password=$(cat "$dir/password")
 scratch=halocheck_sysbench
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 # Passwords go through a 0600 file (sysbench) and an environment variable
 # (halocheck), never through process arguments.
 umask 077
@@ -38,7 +38,7 @@ echo "# $workload, $threads threads, $seconds s, $rows rows, MariaDB on port $po
 # halocheck loads the tables (kept for sysbench) and runs first.
 "$bin" bench --reference "$url" --scratch "$scratch" --keep --no-auto-inc \
     --workload "$workload" --threads "$threads" --table-size "$rows" \
-    --warmup 2 --duration "$seconds" --out "$work/hc" >/dev/null 2>"$work/hc.err" \
+    --client-threads "${CLIENT_THREADS:-2}" --warmup 2 --duration "$seconds" --out "$work/hc" >/dev/null 2>"$work/hc.err" \
     || { cat "$work/hc.err" >&2; exit 2; }
 read -r hc_qps hc_queries hc_cpu < <(python3 - "$work/hc/bench.json" <<'EOF'
 import json, sys
@@ -51,7 +51,7 @@ EOF
 # sysbench on the same tables; its CPU from the shell's child times.
 bash -c "sysbench oltp_$workload --config-file='$work/sysbench.cfg' --db-driver=mysql \
     --mysql-host=127.0.0.1 --mysql-port=$port --mysql-user=halocheck --mysql-db=$scratch \
-    --tables=1 --table-size=$rows --threads=$threads --time=$seconds --warmup-time=2 \
+    --tables=1 --table-size=$rows --threads=$threads --time=$seconds \
     --rand-type=uniform --db-ps-mode=disable --mysql-ignore-errors=all run; times" \
     > "$work/sb.out" 2>&1 || { cat "$work/sb.out" >&2; exit 2; }
 read -r sb_qps sb_queries sb_cpu < <(python3 - "$work/sb.out" <<'EOF'
