@@ -150,7 +150,8 @@ impl BenchReport {
     /// Writes bench.json, bench.md and the SVG charts into `dir`.
     pub fn write(&self, dir: &Path) -> std::io::Result<Vec<String>> {
         std::fs::create_dir_all(dir)?;
-        let json = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        // Compact: the raw histograms would make a pretty-printed file huge.
+        let json = serde_json::to_string(self).map_err(std::io::Error::other)?;
         std::fs::write(dir.join("bench.json"), json + "\n")?;
         let charts = charts(self);
         let mut names = Vec::new();
@@ -238,7 +239,7 @@ pub fn markdown(r: &BenchReport, charts: &[String]) -> String {
         let settings: Vec<String> = e.settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let _ = writeln!(
             m,
-            "| {}{} | {} | {} | {:?} | {} | {} |",
+            "| {}{} | {} | {} | {} | {} | {} |",
             e.info.name,
             if e.info.name == r.reference {
                 " (reference)"
