@@ -3,6 +3,7 @@
 //! The binary's subcommands are thin functions in [`commands`]; the logic
 //! lives in the modules below, laid out as `DESIGN.md` describes.
 
+pub mod bench;
 pub mod commands;
 pub mod compare;
 pub mod config;

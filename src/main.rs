@@ -2,8 +2,8 @@
 
 use clap::{Parser, Subcommand};
 use halocheck::commands::{
-    self, AssessArgs, ConfigArgs, DatasetArgs, EndpointArgs, MigrateArgs, RecordArgs, RunArgs,
-    SandboxArgs, VerifyArgs,
+    self, AssessArgs, BenchArgs, ConfigArgs, DatasetArgs, EndpointArgs, MigrateArgs, RecordArgs,
+    RunArgs, SandboxArgs, VerifyArgs,
 };
 
 #[derive(Parser)]
@@ -41,6 +41,8 @@ enum Command {
     Migrate(Box<MigrateArgs>),
     /// Replay a database's tables, views, routines, triggers and events on a target; report what it refuses.
     Assess(AssessArgs),
+    /// sysbench's OLTP workloads on MySQL, OpenHalo and PostgreSQL: latency percentiles, server CPU and memory, sweeps.
+    Bench(Box<BenchArgs>),
 }
 
 fn main() {
@@ -65,6 +67,7 @@ fn main() {
             Command::VerifyData(args) => commands::verify_data(*args).await,
             Command::Migrate(args) => commands::migrate(*args).await,
             Command::Assess(args) => commands::assess(args).await,
+            Command::Bench(args) => commands::bench(*args).await,
         }
     });
     let code = match result {

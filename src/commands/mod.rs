@@ -1,5 +1,6 @@
 //! Subcommands: thin functions that wire the modules together.
 
+mod bench;
 mod config;
 mod data;
 mod record;
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+pub use bench::{BenchArgs, bench};
 pub use config::{ConfigArgs, config};
 pub use data::{
     AssessArgs, DatasetArgs, MigrateArgs, VerifyArgs, assess, dataset_cmd, migrate, verify_data,

@@ -1,0 +1,387 @@
+//! `halocheck bench` against the real MariaDB and PostgreSQL of the test
+//! sandbox, with tiny tables and one-second runs: the numbers must be
+//! internally consistent, errors counted, resources found, JSON complete.
+
+mod common;
+
+use common::{halocheck, mysql_url, pg_url, tempdir};
+use serde_json::Value;
+
+fn sandbox_dir() -> String {
+    std::env::var("HALOCHECK_TEST_SANDBOX").expect("HALOCHECK_TEST_SANDBOX (run scripts/test.sh)")
+}
+
+/// Runs bench on MariaDB (reference) and PostgreSQL; returns bench.json.
+fn bench(tag: &str, extra: &[&str]) -> (Value, std::path::PathBuf) {
+    let out = tempdir(tag);
+    let reference = format!("mariadb={}", mysql_url());
+    let target = format!("postgresql={}", pg_url());
+    let scratch = format!("halocheck_it_{}", tag.replace('-', "_"));
+    let sandbox = sandbox_dir();
+    let mut args = vec![
+        "bench",
+        "--reference",
+        &reference,
+        "--target",
+        &target,
+        "--sandbox-dir",
+        &sandbox,
+        "--scratch",
+        &scratch,
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ];
+    if !extra.contains(&"--warmup") {
+        args.extend_from_slice(&["--warmup", "0.3"]);
+    }
+    if !extra.contains(&"--duration") {
+        args.extend_from_slice(&["--duration", "1"]);
+    }
+    args.extend_from_slice(extra);
+    let r = halocheck(&args);
+    assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains(&pg_password()), "password printed");
+    let text = std::fs::read_to_string(out.join("bench.json")).expect("bench.json written");
+    let v: Value = serde_json::from_str(&text).expect("bench.json is JSON");
+    assert!(!text.contains(&pg_password()), "password in bench.json");
+    (v, out)
+}
+
+fn pg_password() -> String {
+    let u = pg_url();
+    let after = u.split("://").nth(1).unwrap_or("");
+    let userinfo = after.split('@').next().unwrap_or("");
+    userinfo
+        .split(':')
+        .nth(1)
+        .unwrap_or("no-password-here")
+        .to_string()
+}
+
+fn cells(v: &Value) -> &Vec<Value> {
+    v["cells"].as_array().expect("cells")
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// Statements per successful event in sysbench (transactions on).
+fn per_event(workload: &str) -> f64 {
+    match workload {
+        "read_only" => 16.0,
+        "read_write" => 20.0,
+        "write_only" => 6.0,
+        _ => 1.0,
+    }
+}
+
+fn check_consistent(c: &Value) {
+    let name = format!("{} {} {}", c["endpoint"], c["workload"], c["mode"]);
+    let events = c["events"].as_u64().expect("events");
+    assert!(events > 0, "{name}: no events");
+    let tps = f(&c["tps"]);
+    let qps = &c["qps"];
+    let total = f(&qps["total"]);
+    let sum = f(&qps["read"]) + f(&qps["write"]) + f(&qps["other"]);
+    assert!(
+        (total - sum).abs() < 0.05,
+        "{name}: qps {total} != parts {sum}"
+    );
+    let expected = tps * per_event(c["workload"].as_str().unwrap_or(""));
+    assert!(
+        (total - expected).abs() <= 0.01 * per_event(c["workload"].as_str().unwrap_or("")) + 0.01,
+        "{name}: qps {total} != tps {tps} x statements"
+    );
+    assert!(
+        (tps - events as f64 / f(&c["duration_s"])).abs() < 0.01,
+        "{name}: tps"
+    );
+    let l = &c["latency_us"];
+    let order = ["min", "p50", "p90", "p95", "p99", "p999", "max"];
+    for w in order.windows(2) {
+        assert!(f(&l[w[0]]) <= f(&l[w[1]]), "{name}: {} > {}", w[0], w[1]);
+    }
+    assert!(
+        f(&l["min"]) <= f(&l["mean"]) && f(&l["mean"]) <= f(&l["max"]),
+        "{name}: mean"
+    );
+    let hist: u64 = c["histogram"]
+        .as_array()
+        .expect("histogram")
+        .iter()
+        .map(|p| p[1].as_u64().expect("count"))
+        .sum();
+    assert_eq!(hist, events, "{name}: histogram holds every event");
+    let per_second: u64 = c["per_second"]
+        .as_array()
+        .expect("per_second")
+        .iter()
+        .map(|x| x.as_u64().expect("count"))
+        .sum();
+    assert_eq!(
+        per_second, events,
+        "{name}: per-second series holds every event"
+    );
+    // Resources: the sandbox gave the server pid; its tree was sampled.
+    let r = &c["resources"];
+    assert!(r["server_pid"].as_u64().is_some(), "{name}: server pid");
+    assert!(r["samples"].as_u64().unwrap_or(0) >= 2, "{name}: samples");
+    assert!(
+        r["server_processes"].as_u64().unwrap_or(0) >= 1,
+        "{name}: processes"
+    );
+    assert!(f(&r["server_pss_peak_mib"]) > 1.0, "{name}: pss");
+    assert!(
+        f(&r["server_pss_mean_mib"]) <= f(&r["server_pss_peak_mib"]),
+        "{name}: pss mean"
+    );
+    assert!(f(&r["server_cpu_s"]) > 0.0, "{name}: server cpu");
+    assert!(f(&r["client_cpu_s"]) > 0.0, "{name}: client cpu");
+    assert!(
+        r["server_cpu_s_per_1000_tx"].as_f64().is_some(),
+        "{name}: cpu per 1000 tx"
+    );
+}
+
+#[test]
+fn every_workload_is_consistent_on_mariadb_and_postgresql() {
+    let (v, out) = bench(
+        "all-text",
+        &[
+            "--workload",
+            "point_select,read_only,read_write,write_only,update_index,update_non_index,insert,delete",
+            "--threads",
+            "2",
+            "--table-size",
+            "500",
+        ],
+    );
+    let cs = cells(&v);
+    assert_eq!(cs.len(), 16);
+    for c in cs {
+        // Concurrent delete+insert of one id makes PostgreSQL report
+        // duplicate keys (23505); reads never fail.
+        if !c["workload"].as_str().unwrap_or("").contains("write") && c["workload"] != "delete" {
+            assert_eq!(
+                c["error_count"], 0,
+                "{} {}: {}",
+                c["endpoint"], c["workload"], c["errors"]
+            );
+        }
+        check_consistent(c);
+    }
+    // delete+insert pairs keep the row count; insert adds, delete removes.
+    for c in cs {
+        let (before, after) = (c["rows_before"].as_u64(), c["rows_after"].as_u64());
+        match c["workload"].as_str().unwrap_or("") {
+            "read_write" | "write_only" | "update_index" | "update_non_index" => {
+                assert_eq!(before, after, "{}", c["workload"])
+            }
+            "insert" => assert!(after > before, "insert: {before:?} -> {after:?}"),
+            "delete" => assert!(after < before, "delete: {before:?} -> {after:?}"),
+            _ => assert!(before.is_none()),
+        }
+    }
+    // Documented top-level fields.
+    for key in [
+        "schema_version",
+        "tool_version",
+        "started_at",
+        "command",
+        "settings",
+        "reference",
+        "notes",
+        "endpoints",
+        "summaries",
+        "cells",
+    ] {
+        assert!(v.get(key).is_some(), "bench.json lacks {key}");
+    }
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["reference"], "mariadb");
+    assert_eq!(v["settings"]["distribution"], "uniform");
+    let eps = v["endpoints"].as_array().expect("endpoints");
+    assert_eq!(eps[0]["flavour"], "mariadb");
+    assert_eq!(eps[1]["flavour"], "postgresql");
+    assert!(eps.iter().all(|e| e["server_pid"].as_u64().is_some()));
+    let md = std::fs::read_to_string(out.join("bench.md")).expect("bench.md");
+    assert!(md.contains("## read_write (text mode)"));
+    assert!(md.contains("**uniform distribution**"));
+    // The scratch database is gone afterwards.
+    let after = halocheck(&[
+        "bench",
+        "--reference",
+        &format!("m={}", mysql_url()),
+        "--sysbench-cmd",
+        "--workload",
+        "read_write",
+    ]);
+    assert_eq!(after.code, 0, "{}", after.stderr);
+    assert!(
+        after
+            .stdout
+            .contains("sysbench oltp_read_write --db-driver=mysql")
+    );
+    assert!(!after.stdout.contains(&pg_password()));
+}
+
+#[test]
+fn prepared_mode_threads_sweep_and_repeats_interleave() {
+    let (v, _) = bench(
+        "prepared",
+        &[
+            "--workload",
+            "point_select,read_write",
+            "--mode",
+            "prepared",
+            "--threads",
+            "1,2",
+            "--repeat",
+            "2",
+            "--table-size",
+            "300",
+            "--distribution",
+            "special",
+            "--duration",
+            "0.5",
+            "--warmup",
+            "0",
+        ],
+    );
+    let cs = cells(&v);
+    assert_eq!(cs.len(), 2 * 2 * 2 * 2);
+    for c in cs {
+        assert_eq!(c["mode"], "prepared");
+        if c["workload"] == "point_select" {
+            assert_eq!(c["error_count"], 0, "{}: {}", c["endpoint"], c["errors"]);
+        }
+    }
+    // Endpoints alternate: A B A B …
+    for pair in cs.chunks(2) {
+        assert_eq!(pair[0]["endpoint"], "mariadb");
+        assert_eq!(pair[1]["endpoint"], "postgresql");
+    }
+    let sums = v["summaries"].as_array().expect("summaries");
+    assert_eq!(sums.len(), 2 * 2 * 2);
+    for s in sums {
+        assert_eq!(s["runs"], 2);
+        let tps = &s["tps"];
+        assert!(f(&tps["min"]) <= f(&tps["median"]) && f(&tps["median"]) <= f(&tps["max"]));
+    }
+    assert_eq!(v["settings"]["distribution"], "special");
+}
+
+#[test]
+fn conflicting_writes_are_counted_not_fatal() {
+    // One row, four workers deleting and re-inserting it: PostgreSQL reports
+    // duplicate keys (or deadlocks), MariaDB deadlocks or waits; either way the
+    // run goes on and the errors are counted by class.
+    let (v, out) = bench(
+        "errors",
+        &[
+            "--workload",
+            "write_only",
+            "--threads",
+            "4",
+            "--table-size",
+            "1",
+            "--duration",
+            "1.5",
+        ],
+    );
+    let pg = cells(&v)
+        .iter()
+        .find(|c| c["endpoint"] == "postgresql")
+        .expect("postgresql cell");
+    let errors = pg["errors"].as_object().expect("errors");
+    assert!(
+        pg["error_count"].as_u64().unwrap_or(0) > 0,
+        "{}",
+        pg["errors"]
+    );
+    assert!(
+        errors.keys().all(|k| k.starts_with("sqlstate ")),
+        "{errors:?}"
+    );
+    assert!(pg["events"].as_u64().unwrap_or(0) > 0);
+    // Rolled back after each error: the row is still there exactly once.
+    assert_eq!(pg["rows_after"], 1);
+    let md = std::fs::read_to_string(out.join("bench.md")).expect("bench.md");
+    assert!(md.contains("## Errors (counted, the runs went on)"));
+}
+
+#[test]
+fn floor_ladder_and_open_loop() {
+    let (v, out) = bench(
+        "floor",
+        &[
+            "--floor",
+            "--workload",
+            "point_select",
+            "--rate",
+            "100",
+            "--threads",
+            "2",
+            "--table-size",
+            "100",
+        ],
+    );
+    let cs = cells(&v);
+    for rung in [
+        "ping",
+        "select_1_text",
+        "select_1_prepared",
+        "pk_point_select",
+    ] {
+        for ep in ["mariadb", "postgresql"] {
+            let c = cs
+                .iter()
+                .find(|c| c["workload"] == rung && c["endpoint"] == ep)
+                .unwrap_or_else(|| panic!("no {rung} on {ep}"));
+            assert!(c["events"].as_u64().unwrap_or(0) > 0);
+            assert_eq!(c["threads"], 1);
+            assert!(c["rate_offered"].is_null(), "the floor is a closed loop");
+        }
+    }
+    let md = std::fs::read_to_string(out.join("bench.md")).expect("bench.md");
+    assert!(md.contains("| ping | "));
+    assert!(md.contains("(1.0×)"));
+    for c in cs.iter().filter(|c| c["workload"] == "point_select") {
+        assert_eq!(f(&c["rate_offered"]), 100.0);
+        // The open loop never runs ahead of the schedule.
+        assert!(f(&c["rate_achieved"]) <= 105.0, "{}", c["rate_achieved"]);
+        assert!(c["events"].as_u64().unwrap_or(0) > 0);
+    }
+}
+
+#[test]
+fn bad_input_is_a_usage_error() {
+    let r = halocheck(&[
+        "bench",
+        "--reference",
+        "mysql://u@127.0.0.1:1",
+        "--duration",
+        "1",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("127.0.0.1:1"), "{}", r.stderr);
+    let r = halocheck(&["bench", "--reference", &mysql_url(), "--scratch", "app"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--scratch"));
+    let r = halocheck(&["bench", "--reference", &mysql_url(), "--threads", "0"]);
+    assert_eq!(r.code, 2);
+    let r = halocheck(&[
+        "bench",
+        "--reference",
+        &mysql_url(),
+        "--server-pid",
+        "nope=12",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("no endpoint named `nope`"),
+        "{}",
+        r.stderr
+    );
+}
