@@ -126,17 +126,8 @@ pub async fn connect(
             Inner::Mysql(conn)
         }
         Protocol::Postgres => {
-            let u = &spec.url;
-            let mut c = tokio_postgres::Config::new();
-            c.host(&u.host)
-                .port(u.port)
-                .user(&u.user)
-                .dbname(u.database.as_deref().unwrap_or(&u.user))
-                .application_name("halocheck-bench")
-                .connect_timeout(timeout);
-            if let Some(p) = &u.password {
-                c.password(p);
-            }
+            let mut c = crate::endpoint::postgres::config_for(spec);
+            c.application_name("halocheck-bench").connect_timeout(timeout);
             let (client, connection) = c.connect(NoTls).await.map_err(|e| pg_error(&e).message)?;
             tokio::spawn(async move {
                 let _ = connection.await;
