@@ -268,15 +268,7 @@ pub fn markdown(r: &BenchReport, charts: &[String]) -> String {
     let floor: Vec<&Summary> = r
         .summaries
         .iter()
-        .filter(|x| {
-            [
-                "ping",
-                "select_1_text",
-                "select_1_prepared",
-                "pk_point_select",
-            ]
-            .contains(&x.workload.as_str())
-        })
+        .filter(|x| FLOOR_RUNGS.contains(&x.workload.as_str()))
         .collect();
     if !floor.is_empty() {
         let _ = writeln!(
@@ -289,12 +281,7 @@ pub fn markdown(r: &BenchReport, charts: &[String]) -> String {
         }
         let _ = writeln!(m);
         let _ = writeln!(m, "|---|{}", "---|".repeat(endpoints.len()));
-        for rung in [
-            "ping",
-            "select_1_text",
-            "select_1_prepared",
-            "pk_point_select",
-        ] {
+        for rung in FLOOR_RUNGS {
             let _ = write!(m, "| {rung} |");
             for e in &endpoints {
                 let ping = floor
@@ -449,6 +436,14 @@ struct Series {
     points: Vec<(f64, f64)>,
 }
 
+/// The floor ladder's rungs, in order (names from `load::Task::name`).
+const FLOOR_RUNGS: [&str; 4] = [
+    "ping",
+    "select_1_text",
+    "select_1_prepared",
+    "pk_point_select",
+];
+
 const COLOURS: [&str; 6] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
 ];
@@ -592,15 +587,7 @@ pub fn charts(r: &BenchReport) -> Vec<(String, String)> {
     let work: Vec<&Summary> = r
         .summaries
         .iter()
-        .filter(|x| {
-            ![
-                "ping",
-                "select_1_text",
-                "select_1_prepared",
-                "pk_point_select",
-            ]
-            .contains(&x.workload.as_str())
-        })
+        .filter(|x| !FLOOR_RUNGS.contains(&x.workload.as_str()))
         .collect();
     let mut combos: Vec<(String, Mode)> = Vec::new();
     for x in &work {
