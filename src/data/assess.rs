@@ -156,16 +156,22 @@ const OBJECT_LISTS: [&str; 4] = [
 ];
 
 /// `(kind, name)` of the views, procedures, functions, triggers and events
-/// of `db`, in creation order; kinds in lower case.
-pub async fn read_names(conn: &mut DataConn, db: &str) -> Result<Vec<(String, String)>, String> {
+/// of `db`, in creation order; kinds in lower case. Lists the server cannot
+/// give (e.g. OpenHalo without `information_schema.routines`) are left out
+/// and their errors returned beside.
+pub async fn read_names(conn: &mut DataConn, db: &str) -> (Vec<(String, String)>, Vec<String>) {
     let sdb = conn.string(db);
-    let mut out = Vec::new();
+    let (mut out, mut errors) = (Vec::new(), Vec::new());
     for list in OBJECT_LISTS {
-        for r in conn.rows(&list.replace("{db}", &sdb)).await? {
-            out.push((text(&r[0]).to_ascii_lowercase(), text(&r[1])));
+        match conn.rows(&list.replace("{db}", &sdb)).await {
+            Ok(rows) => out.extend(
+                rows.iter()
+                    .map(|r| (text(&r[0]).to_ascii_lowercase(), text(&r[1]))),
+            ),
+            Err(e) => errors.push(e),
         }
     }
-    Ok(out)
+    (out, errors)
 }
 
 /// The non-table schema objects of `db`, as `(kind, name, ddl)` with
@@ -178,8 +184,12 @@ pub async fn read_objects(
 ) -> Result<Vec<(String, String, String)>, String> {
     let qdb = source.ident(db);
     source.exec(&format!("USE {qdb}")).await?;
+    let (names, errors) = read_names(source, db).await;
+    if let Some(e) = errors.into_iter().next() {
+        return Err(format!("listing the objects of `{db}`: {e}"));
+    }
     let mut statements = Vec::new();
-    for (kind, name) in read_names(source, db).await? {
+    for (kind, name) in names {
         // Views: column 1; procedures, functions, triggers: 2; events: 3.
         let column = match kind.as_str() {
             "view" => 1,

@@ -373,7 +373,10 @@ async fn copy_objects(
 ) -> Result<Vec<ObjectCopy>, String> {
     let (source_db, target_db) = dbs;
     let objects = assess::read_objects(source, source_db).await?;
-    let existing = assess::read_names(target, target_db).await?;
+    // A target that cannot list some kind (OpenHalo has no
+    // information_schema.routines) gets the CREATE anyway; if the object is
+    // there, the target says so in the refusal.
+    let (existing, _) = assess::read_names(target, target_db).await;
     let mut out = Vec::new();
     let mut todo = Vec::new();
     for (kind, name, ddl) in objects {
