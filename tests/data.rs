@@ -808,6 +808,8 @@ fn migrate_copies_views_routines_triggers_and_events_that_work_on_the_target() {
             "CREATE DATABASE halocheck_it_objs_aux",
             "CREATE TABLE halocheck_it_objs_aux.gone (a INT)",
             "USE halocheck_it_objs_src",
+            // Routines, triggers and events keep this on the target.
+            "SET sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'",
             "CREATE TABLE t (id INT PRIMARY KEY, v INT)",
             "CREATE TABLE log (id INT AUTO_INCREMENT PRIMARY KEY, msg VARCHAR(100))",
             "CREATE TRIGGER trg AFTER INSERT ON t FOR EACH ROW INSERT INTO log (msg) VALUES (CONCAT('ins ', NEW.id))",
@@ -925,6 +927,22 @@ fn migrate_copies_views_routines_triggers_and_events_that_work_on_the_target() {
             .expect("routines");
         let body = first_text(defs);
         assert!(body.contains("`halocheck_it_objs_dst`.t"), "{body}");
+        for (table, name_col, schema_col, name) in [
+            ("routines", "routine_name", "routine_schema", "p_add"),
+            ("routines", "routine_name", "routine_schema", "f_double"),
+            ("triggers", "trigger_name", "trigger_schema", "trg"),
+            ("events", "event_name", "event_schema", "ev"),
+        ] {
+            let sql = format!(
+                "SELECT sql_mode FROM information_schema.{table} \
+                 WHERE {schema_col} = 'halocheck_it_objs_dst' AND {name_col} = '{name}'"
+            );
+            assert_eq!(
+                first_text(c.rows(&sql).await.expect("sql_mode")),
+                "STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION",
+                "{name}"
+            );
+        }
     });
 
     // Resume: objects already there are skipped; --strict-objects fails on

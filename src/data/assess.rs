@@ -174,14 +174,21 @@ pub async fn read_names(conn: &mut DataConn, db: &str) -> (Vec<(String, String)>
     (out, errors)
 }
 
-/// The non-table schema objects of `db`, as `(kind, name, ddl)` with
-/// DEFINER removed, in creation order: views, procedures, functions,
-/// triggers, events. Leaves the connection in `db` (`USE`), so that the
-/// server prints names of that database unqualified.
-pub async fn read_objects(
-    source: &mut DataConn,
-    db: &str,
-) -> Result<Vec<(String, String, String)>, String> {
+/// A view, procedure, function, trigger or event as `SHOW CREATE` gives it.
+#[derive(Debug, Clone)]
+pub struct SchemaObject {
+    pub kind: String,
+    pub name: String,
+    /// DEFINER removed.
+    pub ddl: String,
+    /// The `sql_mode` it was created under (not for views).
+    pub sql_mode: Option<String>,
+}
+
+/// The non-table schema objects of `db` in creation order: views,
+/// procedures, functions, triggers, events. Leaves the connection in `db`
+/// (`USE`), so that the server prints names of that database unqualified.
+pub async fn read_objects(source: &mut DataConn, db: &str) -> Result<Vec<SchemaObject>, String> {
     let qdb = source.ident(db);
     source.exec(&format!("USE {qdb}")).await?;
     let (names, errors) = read_names(source, db).await;
@@ -208,20 +215,31 @@ pub async fn read_objects(
             .and_then(|r| r.get(column))
             .map(text)
             .unwrap_or_default();
-        statements.push((kind, name, strip_definer(&ddl)));
+        let sql_mode = (kind != "view")
+            .then(|| rows.first().and_then(|r| r.get(1)).map(text))
+            .flatten();
+        statements.push(SchemaObject {
+            kind,
+            name,
+            ddl: strip_definer(&ddl),
+            sql_mode,
+        });
     }
     Ok(statements)
 }
 
 /// Runs DDL statements on `target` in order, retrying the refused ones while
 /// any statement succeeds (views on views, a view using a function).
-/// `skip` may refuse a statement without running it. Returns the accepted
-/// `(kind, name, ddl)` and the refused ones with their last error.
+/// `skip` may refuse a statement without running it; `before(kind, name)`
+/// may give a statement to run just before it (its failure is ignored).
+/// Returns the accepted `(kind, name, ddl)` and the refused ones with their
+/// last error.
 #[allow(clippy::type_complexity)]
 pub async fn replay(
     target: &mut DataConn,
     statements: Vec<(String, String, String)>,
     skip: impl Fn(&str) -> Option<String>,
+    before: impl Fn(&str, &str) -> Option<String>,
 ) -> (
     Vec<(String, String, String)>,
     Vec<(String, String, String, String)>,
@@ -238,6 +256,9 @@ pub async fn replay(
             if let Some(why) = skip(&ddl) {
                 still.push((kind, name, ddl, why));
                 continue;
+            }
+            if let Some(pre) = before(&kind, &name) {
+                let _ = target.exec(&pre).await;
             }
             match target.exec(&ddl).await {
                 Ok(()) => {
@@ -298,7 +319,12 @@ pub async fn assess(
             .unwrap_or_default();
         statements.push(("table".into(), t.clone(), ddl));
     }
-    statements.extend(read_objects(source, db).await?);
+    statements.extend(
+        read_objects(source, db)
+            .await?
+            .into_iter()
+            .map(|o| (o.kind, o.name, o.ddl)),
+    );
 
     // The scratch database on the target, and nothing else, receives the DDL.
     let scratch = scratch_name();
@@ -316,10 +342,15 @@ pub async fn assess(
     let mut objects: Vec<ObjectResult> = Vec::new();
     // Never write outside the scratch database: a statement that names the
     // source database explicitly is not replayed.
-    let (accepted, refused) = replay(target, statements, |ddl| {
-        names_database(ddl, db)
-            .then(|| format!("not replayed: the statement names database `{db}` explicitly"))
-    })
+    let (accepted, refused) = replay(
+        target,
+        statements,
+        |ddl| {
+            names_database(ddl, db)
+                .then(|| format!("not replayed: the statement names database `{db}` explicitly"))
+        },
+        |_, _| None,
+    )
     .await;
     for (kind, name, ddl) in accepted {
         objects.push(ObjectResult {

@@ -379,7 +379,15 @@ async fn copy_objects(
     let (existing, _) = assess::read_names(target, target_db).await;
     let mut out = Vec::new();
     let mut todo = Vec::new();
-    for (kind, name, ddl) in objects {
+    // Routines, triggers and events keep the sql_mode they were created under.
+    let modes: BTreeMap<(String, String), String> = objects
+        .iter()
+        .filter_map(|o| Some(((o.kind.clone(), o.name.clone()), o.sql_mode.clone()?)))
+        .collect();
+    for assess::SchemaObject {
+        kind, name, ddl, ..
+    } in objects
+    {
         let there = existing
             .iter()
             .any(|(k, n)| *k == kind && n.eq_ignore_ascii_case(&name));
@@ -410,7 +418,17 @@ async fn copy_objects(
         .map(|t| (t.0.clone(), t.1.clone()))
         .collect();
     let statements = todo.into_iter().map(|(k, n, d, _)| (k, n, d)).collect();
-    let (accepted, refused) = assess::replay(target, statements, |_| None).await;
+    let (accepted, refused) = assess::replay(
+        target,
+        statements,
+        |_| None,
+        |kind, name| {
+            modes
+                .get(&(kind.to_string(), name.to_string()))
+                .map(|m| format!("SET sql_mode = {}", quote_string(Protocol::Mysql, m)))
+        },
+    )
+    .await;
     let order = |k: &str| {
         ["view", "procedure", "function", "trigger", "event"]
             .iter()
