@@ -793,3 +793,195 @@ fn a_table_written_during_verification_is_reported_not_a_crash() {
     // Extra rows beyond the source's last key are listed as extra.
     assert_eq!(diffs(&report, "sbtest2")[0].0, "extra_in_target");
 }
+
+#[test]
+fn migrate_copies_views_routines_triggers_and_events_that_work_on_the_target() {
+    let my = mysql_url();
+    let (src, dst) = ("halocheck_it_objs_src", "halocheck_it_objs_dst");
+    runtime().block_on(async {
+        let mut c = conn(&my).await;
+        for sql in [
+            "DROP DATABASE IF EXISTS halocheck_it_objs_src",
+            "DROP DATABASE IF EXISTS halocheck_it_objs_dst",
+            "DROP DATABASE IF EXISTS halocheck_it_objs_aux",
+            "CREATE DATABASE halocheck_it_objs_src",
+            "CREATE DATABASE halocheck_it_objs_aux",
+            "CREATE TABLE halocheck_it_objs_aux.gone (a INT)",
+            "USE halocheck_it_objs_src",
+            // Routines, triggers and events keep this on the target.
+            "SET sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'",
+            "CREATE TABLE t (id INT PRIMARY KEY, v INT)",
+            "CREATE TABLE log (id INT AUTO_INCREMENT PRIMARY KEY, msg VARCHAR(100))",
+            "CREATE TRIGGER trg AFTER INSERT ON t FOR EACH ROW INSERT INTO log (msg) VALUES (CONCAT('ins ', NEW.id))",
+            "INSERT INTO t VALUES (1, 10), (2, 20), (4, 1)",
+            // `a_top` sorts before the view it reads: created on a retry.
+            "CREATE VIEW z_base AS SELECT id, v FROM t WHERE v > 5",
+            "CREATE VIEW a_top AS SELECT id, v * 2 AS dbl FROM z_base",
+            // Qualified with the source database: rewritten to the target.
+            "CREATE PROCEDURE p_add(IN x INT) BEGIN INSERT INTO `halocheck_it_objs_src`.t VALUES (x, x * 10); END",
+            "CREATE FUNCTION f_double(x INT) RETURNS INT DETERMINISTIC RETURN x * 2",
+            "CREATE EVENT ev ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01 00:00:00' DISABLE DO DELETE FROM log",
+            // A view the target refuses: what it reads is gone.
+            "CREATE VIEW broken AS SELECT a FROM halocheck_it_objs_aux.gone",
+            "DROP DATABASE halocheck_it_objs_aux",
+        ] {
+            c.exec(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    });
+    let dir = common::tempdir("migrate-objects");
+    let state = dir.join("state.json").display().to_string();
+    let migrate = |extra: &[&str]| {
+        let mut args = vec![
+            "migrate",
+            "--source",
+            &my,
+            "--target",
+            &my,
+            "--database",
+            src,
+            "--target-database",
+            dst,
+            "--state",
+            &state,
+        ];
+        args.extend_from_slice(extra);
+        halocheck(&args)
+    };
+    let out = migrate(&["--verify"]);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code, 0, "refused objects do not fail by default: {all}");
+    assert!(out.stdout.contains("# verify-data: EQUAL"), "{all}");
+    for line in [
+        "view      a_top                    created",
+        "view      z_base                   created",
+        "view      broken                   REFUSED",
+        "procedure p_add                    created",
+        "function  f_double                 created",
+        "trigger   trg                      created",
+        "event     ev                       created",
+        "1 object(s) REFUSED by the target",
+    ] {
+        assert!(out.stdout.contains(line), "{line}: {all}");
+    }
+    assert!(out.stdout.contains("gone"), "the error is shown: {all}");
+
+    runtime().block_on(async {
+        let mut c = conn(&my).await;
+        // The trigger did not fire during the copy: same log as the source.
+        let n = |db: &str| format!("SELECT COUNT(*) FROM {db}.log");
+        assert_eq!(first_text(c.rows(&n(dst)).await.expect("log")), "3");
+        assert_eq!(first_text(c.rows(&n(src)).await.expect("log")), "3");
+        c.exec("USE halocheck_it_objs_dst").await.expect("use");
+        assert_eq!(
+            first_text(
+                c.rows("SELECT GROUP_CONCAT(dbl ORDER BY id) FROM a_top")
+                    .await
+                    .expect("view on a view")
+            ),
+            "20,40"
+        );
+        assert_eq!(
+            first_text(c.rows("SELECT f_double(21)").await.expect("function")),
+            "42"
+        );
+        c.exec("CALL p_add(3)").await.expect("procedure");
+        assert_eq!(
+            first_text(c.rows("SELECT v FROM t WHERE id = 3").await.expect("t")),
+            "30"
+        );
+        assert_eq!(
+            first_text(
+                c.rows("SELECT COUNT(*) FROM halocheck_it_objs_src.t WHERE id = 3")
+                    .await
+                    .expect("source t")
+            ),
+            "0",
+            "the procedure writes the target, not the source"
+        );
+        assert_eq!(
+            first_text(
+                c.rows("SELECT msg FROM log ORDER BY id DESC LIMIT 1")
+                    .await
+                    .expect("log")
+            ),
+            "ins 3",
+            "the trigger fires on the target"
+        );
+        assert_eq!(
+            first_text(
+                c.rows(
+                    "SELECT COUNT(*) FROM information_schema.events \
+                     WHERE event_schema = 'halocheck_it_objs_dst' AND event_name = 'ev'"
+                )
+                .await
+                .expect("events")
+            ),
+            "1"
+        );
+        let defs = c
+            .rows(
+                "SELECT routine_definition FROM information_schema.routines \
+                 WHERE routine_schema = 'halocheck_it_objs_dst' AND routine_name = 'p_add'",
+            )
+            .await
+            .expect("routines");
+        let body = first_text(defs);
+        assert!(body.contains("`halocheck_it_objs_dst`.t"), "{body}");
+        for (table, name_col, schema_col, name) in [
+            ("routines", "routine_name", "routine_schema", "p_add"),
+            ("routines", "routine_name", "routine_schema", "f_double"),
+            ("triggers", "trigger_name", "trigger_schema", "trg"),
+            ("events", "event_name", "event_schema", "ev"),
+        ] {
+            let sql = format!(
+                "SELECT sql_mode FROM information_schema.{table} \
+                 WHERE {schema_col} = 'halocheck_it_objs_dst' AND {name_col} = '{name}'"
+            );
+            assert_eq!(
+                first_text(c.rows(&sql).await.expect("sql_mode")),
+                "STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION",
+                "{name}"
+            );
+        }
+    });
+
+    // Resume: objects already there are skipped; --strict-objects fails on
+    // the refused view; --replace recreates them.
+    let out = migrate(&["--strict-objects"]);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code, 1, "{all}");
+    assert!(
+        out.stdout
+            .contains("procedure p_add                    skipped"),
+        "{all}"
+    );
+    assert!(out.stdout.contains("--strict-objects: exit 1"), "{all}");
+    let out = migrate(&["--replace"]);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code, 0, "{all}");
+    for line in [
+        // The trigger went with its table, which --replace recreated.
+        "view      a_top                    replaced",
+        "trigger   trg                      created",
+        "event     ev                       replaced",
+    ] {
+        assert!(out.stdout.contains(line), "{line}: {all}");
+    }
+    runtime().block_on(async {
+        let mut c = conn(&my).await;
+        assert_eq!(
+            first_text(
+                c.rows("SELECT halocheck_it_objs_dst.f_double(5)")
+                    .await
+                    .expect("function after --replace")
+            ),
+            "10"
+        );
+        c.exec("DROP DATABASE halocheck_it_objs_src")
+            .await
+            .expect("drop");
+        c.exec("DROP DATABASE halocheck_it_objs_dst")
+            .await
+            .expect("drop");
+    });
+}

@@ -127,7 +127,8 @@ pub async fn connect(
         }
         Protocol::Postgres => {
             let mut c = crate::endpoint::postgres::config_for(spec);
-            c.application_name("halocheck-bench").connect_timeout(timeout);
+            c.application_name("halocheck-bench")
+                .connect_timeout(timeout);
             let (client, connection) = c.connect(NoTls).await.map_err(|e| pg_error(&e).message)?;
             tokio::spawn(async move {
                 let _ = connection.await;

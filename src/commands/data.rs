@@ -358,6 +358,10 @@ pub struct MigrateArgs {
     /// Progress file for resuming [default: halocheck-migrate-<DB>-<TARGET_DB>.json].
     #[arg(long)]
     pub state: Option<PathBuf>,
+    /// Exit 1 when the target refuses a view, routine, trigger or event
+    /// (by default they are listed and the exit code counts tables and rows only).
+    #[arg(long)]
+    pub strict_objects: bool,
     /// Run verify-data on the copied tables afterwards.
     #[arg(long)]
     pub verify: bool,
@@ -426,8 +430,37 @@ pub async fn migrate(args: MigrateArgs) -> Result<i32, Failure> {
                 println!("      {e}");
             }
         }
+        for o in &report.objects {
+            println!(
+                "  {:<9} {:<24} {}",
+                o.kind,
+                o.name,
+                if o.status == "refused" {
+                    "REFUSED"
+                } else {
+                    &o.status
+                }
+            );
+            if let Some(e) = &o.error {
+                println!("      {e}");
+            }
+        }
+        let refused = report.refused_objects().len();
+        if refused > 0 {
+            println!(
+                "{refused} object(s) REFUSED by the target (tables and rows copied{})",
+                if args.strict_objects {
+                    "; --strict-objects: exit 1"
+                } else {
+                    "; give --strict-objects to fail on this"
+                }
+            );
+        }
     }
     let mut code = if report.clean() { exit::OK } else { exit::GATE };
+    if args.strict_objects && !report.refused_objects().is_empty() {
+        code = exit::GATE;
+    }
     if args.verify {
         let copied: Vec<String> = report
             .tables

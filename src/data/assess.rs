@@ -111,6 +111,171 @@ pub fn names_database(ddl: &str, db: &str) -> bool {
         || lower.contains(&format!("\"{db}\"."))
 }
 
+/// Rewrites names qualified with database `from` (`from`.x, "from".x,
+/// from.x) to database `to`, ASCII case-insensitively.
+pub fn rewrite_database(ddl: &str, from: &str, to: &str) -> String {
+    if from == to || from.is_empty() {
+        return ddl.to_string();
+    }
+    let lower = ddl.to_ascii_lowercase();
+    let f = from.to_ascii_lowercase();
+    let patterns = [
+        (format!("`{f}`."), format!("`{}`.", to.replace('`', "``"))),
+        (format!("\"{f}\"."), format!("\"{to}\".")),
+        (format!("{f}."), format!("{to}.")),
+    ];
+    let ident = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'`' | b'"' | b'.');
+    let mut out = String::with_capacity(ddl.len());
+    let mut i = 0;
+    let mut copied = 0;
+    while i < lower.len() {
+        let hit = patterns.iter().find(|(p, _)| {
+            lower.as_bytes()[i..].starts_with(p.as_bytes())
+                && (i == 0 || !ident(lower.as_bytes()[i - 1]))
+        });
+        match hit {
+            Some((p, r)) if ddl.is_char_boundary(i) => {
+                out.push_str(&ddl[copied..i]);
+                out.push_str(r);
+                i += p.len();
+                copied = i;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&ddl[copied..]);
+    out
+}
+
+/// Lists of `kind, name` of the non-table objects, in creation order.
+const OBJECT_LISTS: [&str; 4] = [
+    "SELECT 'view', table_name FROM information_schema.views WHERE table_schema = {db} ORDER BY table_name",
+    "SELECT routine_type, routine_name FROM information_schema.routines WHERE routine_schema = {db} ORDER BY routine_type DESC, routine_name",
+    "SELECT 'trigger', trigger_name FROM information_schema.triggers WHERE trigger_schema = {db} ORDER BY trigger_name",
+    "SELECT 'event', event_name FROM information_schema.events WHERE event_schema = {db} ORDER BY event_name",
+];
+
+/// `(kind, name)` of the views, procedures, functions, triggers and events
+/// of `db`, in creation order; kinds in lower case. Lists the server cannot
+/// give (e.g. OpenHalo without `information_schema.routines`) are left out
+/// and their errors returned beside.
+pub async fn read_names(conn: &mut DataConn, db: &str) -> (Vec<(String, String)>, Vec<String>) {
+    let sdb = conn.string(db);
+    let (mut out, mut errors) = (Vec::new(), Vec::new());
+    for list in OBJECT_LISTS {
+        match conn.rows(&list.replace("{db}", &sdb)).await {
+            Ok(rows) => out.extend(
+                rows.iter()
+                    .map(|r| (text(&r[0]).to_ascii_lowercase(), text(&r[1]))),
+            ),
+            Err(e) => errors.push(e),
+        }
+    }
+    (out, errors)
+}
+
+/// A view, procedure, function, trigger or event as `SHOW CREATE` gives it.
+#[derive(Debug, Clone)]
+pub struct SchemaObject {
+    pub kind: String,
+    pub name: String,
+    /// DEFINER removed.
+    pub ddl: String,
+    /// The `sql_mode` it was created under (not for views).
+    pub sql_mode: Option<String>,
+}
+
+/// The non-table schema objects of `db` in creation order: views,
+/// procedures, functions, triggers, events. Leaves the connection in `db`
+/// (`USE`), so that the server prints names of that database unqualified.
+pub async fn read_objects(source: &mut DataConn, db: &str) -> Result<Vec<SchemaObject>, String> {
+    let qdb = source.ident(db);
+    source.exec(&format!("USE {qdb}")).await?;
+    let (names, errors) = read_names(source, db).await;
+    if let Some(e) = errors.into_iter().next() {
+        return Err(format!("listing the objects of `{db}`: {e}"));
+    }
+    let mut statements = Vec::new();
+    for (kind, name) in names {
+        // Views: column 1; procedures, functions, triggers: 2; events: 3.
+        let column = match kind.as_str() {
+            "view" => 1,
+            "event" => 3,
+            _ => 2,
+        };
+        let rows = source
+            .rows(&format!(
+                "SHOW CREATE {} {}",
+                kind.to_ascii_uppercase(),
+                source.ident(&name)
+            ))
+            .await?;
+        let ddl = rows
+            .first()
+            .and_then(|r| r.get(column))
+            .map(text)
+            .unwrap_or_default();
+        let sql_mode = (kind != "view")
+            .then(|| rows.first().and_then(|r| r.get(1)).map(text))
+            .flatten();
+        statements.push(SchemaObject {
+            kind,
+            name,
+            ddl: strip_definer(&ddl),
+            sql_mode,
+        });
+    }
+    Ok(statements)
+}
+
+/// Runs DDL statements on `target` in order, retrying the refused ones while
+/// any statement succeeds (views on views, a view using a function).
+/// `skip` may refuse a statement without running it; `before(kind, name)`
+/// may give a statement to run just before it (its failure is ignored).
+/// Returns the accepted `(kind, name, ddl)` and the refused ones with their
+/// last error.
+#[allow(clippy::type_complexity)]
+pub async fn replay(
+    target: &mut DataConn,
+    statements: Vec<(String, String, String)>,
+    skip: impl Fn(&str) -> Option<String>,
+    before: impl Fn(&str, &str) -> Option<String>,
+) -> (
+    Vec<(String, String, String)>,
+    Vec<(String, String, String, String)>,
+) {
+    let mut accepted = Vec::new();
+    let mut pending: Vec<(String, String, String, String)> = statements
+        .into_iter()
+        .map(|(k, n, d)| (k, n, d, String::new()))
+        .collect();
+    loop {
+        let mut progress = false;
+        let mut still = Vec::new();
+        for (kind, name, ddl, _) in pending {
+            if let Some(why) = skip(&ddl) {
+                still.push((kind, name, ddl, why));
+                continue;
+            }
+            if let Some(pre) = before(&kind, &name) {
+                let _ = target.exec(&pre).await;
+            }
+            match target.exec(&ddl).await {
+                Ok(()) => {
+                    progress = true;
+                    accepted.push((kind, name, ddl));
+                }
+                Err(e) => still.push((kind, name, ddl, e)),
+            }
+        }
+        pending = still;
+        if !progress || pending.is_empty() {
+            break;
+        }
+    }
+    (accepted, pending)
+}
+
 /// A random scratch name `halocheck_assess_<hex>`.
 fn scratch_name() -> String {
     use std::hash::{BuildHasher, Hasher};
@@ -134,7 +299,6 @@ pub async fn assess(
     if !catalog::database_exists(source, db).await? {
         return Err(format!("source has no database `{db}`"));
     }
-    let s = |c: &DataConn, v: &str| c.string(v);
     // Unqualified SHOW CREATE in the source database: the server then leaves
     // names in that database unqualified, so the replay lands in the scratch.
     let qdb = source.ident(db);
@@ -155,75 +319,12 @@ pub async fn assess(
             .unwrap_or_default();
         statements.push(("table".into(), t.clone(), ddl));
     }
-    let views = source
-        .rows(&format!(
-            "SELECT table_name FROM information_schema.views WHERE table_schema = {} ORDER BY table_name",
-            s(source, db)
-        ))
-        .await?;
-    for v in views.iter().map(|r| text(&r[0])) {
-        let rows = source
-            .rows(&format!("SHOW CREATE VIEW {}", source.ident(&v)))
-            .await?;
-        let ddl = rows
-            .first()
-            .and_then(|r| r.get(1))
-            .map(text)
-            .unwrap_or_default();
-        statements.push(("view".into(), v, strip_definer(&ddl)));
-    }
-    let routines = source
-        .rows(&format!(
-            "SELECT routine_type, routine_name FROM information_schema.routines WHERE routine_schema = {} ORDER BY routine_type DESC, routine_name",
-            s(source, db)
-        ))
-        .await?;
-    for r in &routines {
-        let (kind, name) = (text(&r[0]).to_ascii_uppercase(), text(&r[1]));
-        let rows = source
-            .rows(&format!("SHOW CREATE {kind} {}", source.ident(&name)))
-            .await?;
-        let ddl = rows
-            .first()
-            .and_then(|r| r.get(2))
-            .map(text)
-            .unwrap_or_default();
-        statements.push((kind.to_ascii_lowercase(), name, strip_definer(&ddl)));
-    }
-    let triggers = source
-        .rows(&format!(
-            "SELECT trigger_name FROM information_schema.triggers WHERE trigger_schema = {} ORDER BY trigger_name",
-            s(source, db)
-        ))
-        .await?;
-    for t in triggers.iter().map(|r| text(&r[0])) {
-        let rows = source
-            .rows(&format!("SHOW CREATE TRIGGER {}", source.ident(&t)))
-            .await?;
-        let ddl = rows
-            .first()
-            .and_then(|r| r.get(2))
-            .map(text)
-            .unwrap_or_default();
-        statements.push(("trigger".into(), t, strip_definer(&ddl)));
-    }
-    let events = source
-        .rows(&format!(
-            "SELECT event_name FROM information_schema.events WHERE event_schema = {} ORDER BY event_name",
-            s(source, db)
-        ))
-        .await?;
-    for e in events.iter().map(|r| text(&r[0])) {
-        let rows = source
-            .rows(&format!("SHOW CREATE EVENT {}", source.ident(&e)))
-            .await?;
-        let ddl = rows
-            .first()
-            .and_then(|r| r.get(3))
-            .map(text)
-            .unwrap_or_default();
-        statements.push(("event".into(), e, strip_definer(&ddl)));
-    }
+    statements.extend(
+        read_objects(source, db)
+            .await?
+            .into_iter()
+            .map(|o| (o.kind, o.name, o.ddl)),
+    );
 
     // The scratch database on the target, and nothing else, receives the DDL.
     let scratch = scratch_name();
@@ -239,53 +340,34 @@ pub async fn assess(
         }
     }
     let mut objects: Vec<ObjectResult> = Vec::new();
-    // Views may depend on views: retry refused ones while any succeeds.
-    let mut pending: Vec<(String, String, String)> = statements;
-    let mut last_errors: std::collections::HashMap<String, String> = Default::default();
-    loop {
-        let mut progress = false;
-        let mut still = Vec::new();
-        for (kind, name, ddl) in pending {
-            // Never write outside the scratch database: a statement that
-            // names the source database explicitly is not replayed.
-            if names_database(&ddl, db) {
-                last_errors.insert(
-                    format!("{kind} {name}"),
-                    format!("not replayed: the statement names database `{db}` explicitly"),
-                );
-                still.push((kind, name, ddl));
-                continue;
-            }
-            match target.exec(&ddl).await {
-                Ok(()) => {
-                    progress = true;
-                    objects.push(ObjectResult {
-                        kind,
-                        name,
-                        accepted: true,
-                        error: None,
-                        changes: Vec::new(),
-                        ddl,
-                    });
-                }
-                Err(e) => {
-                    last_errors.insert(format!("{kind} {name}"), e);
-                    still.push((kind, name, ddl));
-                }
-            }
-        }
-        pending = still;
-        if !progress || pending.is_empty() {
-            break;
-        }
+    // Never write outside the scratch database: a statement that names the
+    // source database explicitly is not replayed.
+    let (accepted, refused) = replay(
+        target,
+        statements,
+        |ddl| {
+            names_database(ddl, db)
+                .then(|| format!("not replayed: the statement names database `{db}` explicitly"))
+        },
+        |_, _| None,
+    )
+    .await;
+    for (kind, name, ddl) in accepted {
+        objects.push(ObjectResult {
+            kind,
+            name,
+            accepted: true,
+            error: None,
+            changes: Vec::new(),
+            ddl,
+        });
     }
-    for (kind, name, ddl) in pending {
-        let error = last_errors.remove(&format!("{kind} {name}"));
+    for (kind, name, ddl, error) in refused {
         objects.push(ObjectResult {
             kind,
             name,
             accepted: false,
-            error,
+            error: Some(error),
             changes: Vec::new(),
             ddl,
         });
@@ -448,6 +530,22 @@ mod tests {
             "src"
         ));
         assert!(!names_database("CREATE VIEW v AS SELECT * FROM `t`", "src"));
+    }
+
+    #[test]
+    fn source_database_names_are_rewritten() {
+        assert_eq!(
+            rewrite_database(
+                "INSERT INTO `Src`.t SELECT * FROM src.u JOIN \"src\".w JOIN mysrc.x JOIN `src2`.y",
+                "src",
+                "dst"
+            ),
+            "INSERT INTO `dst`.t SELECT * FROM dst.u JOIN \"dst\".w JOIN mysrc.x JOIN `src2`.y"
+        );
+        assert_eq!(
+            rewrite_database("select 'é' from src.t", "src", "d"),
+            "select 'é' from d.t"
+        );
     }
 
     #[test]

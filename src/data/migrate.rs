@@ -17,6 +17,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
+use super::assess;
 use super::canonical::{Kind, hex};
 use super::catalog::{self, TableInfo};
 use super::conn::{DataConn, RowBatch, quote_string};
@@ -30,7 +31,8 @@ pub struct MigrateOptions {
     pub batch_rows: usize,
     /// Where progress is recorded for resuming.
     pub state: PathBuf,
-    /// Only these tables (all when empty).
+    /// Only these tables (all when empty); views, routines, triggers and
+    /// events are copied only when all tables are.
     pub tables: Vec<String>,
 }
 
@@ -88,12 +90,26 @@ pub struct TableCopy {
     pub errors: Vec<String>,
 }
 
+/// One view, procedure, function, trigger or event.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectCopy {
+    /// `view`, `procedure`, `function`, `trigger` or `event`.
+    pub kind: String,
+    pub name: String,
+    /// `created`, `replaced`, `skipped` (already on the target) or `refused`.
+    pub status: String,
+    /// Why the target refused it.
+    pub error: Option<String>,
+}
+
 /// The result of a migration.
 #[derive(Debug, Clone, Serialize)]
 pub struct MigrateReport {
     pub source_database: String,
     pub target_database: String,
     pub tables: Vec<TableCopy>,
+    /// Views, routines, triggers and events, after the rows.
+    pub objects: Vec<ObjectCopy>,
     pub rows_copied: u64,
     pub seconds: f64,
 }
@@ -103,6 +119,14 @@ impl MigrateReport {
         self.tables
             .iter()
             .all(|t| t.status != "failed" && t.rows_failed == 0)
+    }
+
+    /// The objects the target refused.
+    pub fn refused_objects(&self) -> Vec<&ObjectCopy> {
+        self.objects
+            .iter()
+            .filter(|o| o.status == "refused")
+            .collect()
     }
 }
 
@@ -261,6 +285,7 @@ pub async fn migrate(
         source_database: source_db.into(),
         target_database: target_db.into(),
         tables: Vec::new(),
+        objects: Vec::new(),
         rows_copied: 0,
         seconds: 0.0,
     };
@@ -326,8 +351,117 @@ pub async fn migrate(
         report.tables.push(tc);
     }
     source.commit().await?;
+    // Views, routines, triggers and events after the rows, so that triggers
+    // do not fire during the copy.
+    if opts.tables.is_empty() {
+        report.objects = copy_objects(source, target, dbs, opts.replace).await?;
+    }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Creates the source's views (dependencies first), procedures, functions,
+/// triggers and events in the target database (the connection's current
+/// one), DEFINER removed and names qualified with the source database
+/// rewritten to the target's. Objects already there are skipped, or dropped
+/// and recreated with `replace`.
+async fn copy_objects(
+    source: &mut DataConn,
+    target: &mut DataConn,
+    dbs: (&str, &str),
+    replace: bool,
+) -> Result<Vec<ObjectCopy>, String> {
+    let (source_db, target_db) = dbs;
+    let objects = assess::read_objects(source, source_db).await?;
+    // A target that cannot list some kind (OpenHalo has no
+    // information_schema.routines) gets the CREATE anyway; if the object is
+    // there, the target says so in the refusal.
+    let (existing, _) = assess::read_names(target, target_db).await;
+    let mut out = Vec::new();
+    let mut todo = Vec::new();
+    // Routines, triggers and events keep the sql_mode they were created under.
+    let modes: BTreeMap<(String, String), String> = objects
+        .iter()
+        .filter_map(|o| Some(((o.kind.clone(), o.name.clone()), o.sql_mode.clone()?)))
+        .collect();
+    for assess::SchemaObject {
+        kind, name, ddl, ..
+    } in objects
+    {
+        let there = existing
+            .iter()
+            .any(|(k, n)| *k == kind && n.eq_ignore_ascii_case(&name));
+        if there && !replace {
+            out.push(ObjectCopy {
+                kind,
+                name,
+                status: "skipped".into(),
+                error: None,
+            });
+            continue;
+        }
+        if there {
+            target
+                .exec(&format!(
+                    "DROP {} IF EXISTS {}",
+                    kind.to_ascii_uppercase(),
+                    target.table(target_db, &name)
+                ))
+                .await?;
+        }
+        let ddl = assess::rewrite_database(&ddl, source_db, target_db);
+        todo.push((kind, name, ddl, there));
+    }
+    let replaced: BTreeSet<(String, String)> = todo
+        .iter()
+        .filter(|t| t.3)
+        .map(|t| (t.0.clone(), t.1.clone()))
+        .collect();
+    let statements = todo.into_iter().map(|(k, n, d, _)| (k, n, d)).collect();
+    let (accepted, refused) = assess::replay(
+        target,
+        statements,
+        |_| None,
+        |kind, name| {
+            modes
+                .get(&(kind.to_string(), name.to_string()))
+                .map(|m| format!("SET sql_mode = {}", quote_string(Protocol::Mysql, m)))
+        },
+    )
+    .await;
+    let order = |k: &str| {
+        ["view", "procedure", "function", "trigger", "event"]
+            .iter()
+            .position(|x| *x == k)
+            .unwrap_or(9)
+    };
+    for (kind, name, _) in accepted {
+        let status = if replaced.contains(&(kind.clone(), name.clone())) {
+            "replaced"
+        } else {
+            "created"
+        };
+        out.push(ObjectCopy {
+            kind,
+            name,
+            status: status.into(),
+            error: None,
+        });
+    }
+    for (kind, name, _, error) in refused {
+        out.push(ObjectCopy {
+            kind,
+            name,
+            status: "refused".into(),
+            error: Some(error),
+        });
+    }
+    out.sort_by(|a, b| {
+        order(&a.kind)
+            .cmp(&order(&b.kind))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    Ok(out)
 }
 
 /// Bytes of SQL after which an INSERT is sent even if it has fewer rows.
