@@ -160,6 +160,31 @@ pub struct VerifyArgs {
     pub endpoints: DataEndpointArgs,
 }
 
+/// verify-data between two connected endpoints, with a row counter on the terminal.
+async fn verify_with_progress(
+    (s, t): (&mut DataConn, &mut DataConn),
+    (src, tgt): (&EndpointSpec, &EndpointSpec),
+    dbs: (&str, &str),
+    opts: &VerifyOptions,
+) -> Result<VerifyReport, Failure> {
+    let pb = crate::data::row_counter();
+    let report = verify::verify(
+        s,
+        t,
+        (
+            &format!("{} ({})", src.name, src.url),
+            &format!("{} ({})", tgt.name, tgt.url),
+        ),
+        dbs,
+        opts,
+        &pb,
+    )
+    .await
+    .map_err(Failure::usage)?;
+    pb.finish_and_clear();
+    Ok(report)
+}
+
 pub async fn verify_data(args: VerifyArgs) -> Result<i32, Failure> {
     if args.chunk_rows == 0 {
         return Err(Failure::usage("--chunk-rows must be at least 1"));
@@ -177,21 +202,13 @@ pub async fn verify_data(args: VerifyArgs) -> Result<i32, Failure> {
         max_listed: args.max_listed,
         tables: args.tables.clone(),
     };
-    let pb = crate::data::row_counter();
-    let report = verify::verify(
-        &mut s,
-        &mut t,
-        (
-            &format!("{} ({})", src.name, src.url),
-            &format!("{} ({})", tgt.name, tgt.url),
-        ),
+    let report = verify_with_progress(
+        (&mut s, &mut t),
+        (&src, &tgt),
         (&args.database, &target_db),
         &opts,
-        &pb,
     )
-    .await
-    .map_err(Failure::usage)?;
-    pb.finish_and_clear();
+    .await?;
     s.close().await;
     t.close().await;
     let markdown = verify_markdown(&report);
@@ -473,21 +490,13 @@ pub async fn migrate(args: MigrateArgs) -> Result<i32, Failure> {
                 tables: copied,
                 ..VerifyOptions::default()
             };
-            let pb = crate::data::row_counter();
-            let vr = verify::verify(
-                &mut s,
-                &mut t,
-                (
-                    &format!("{} ({})", src.name, src.url),
-                    &format!("{} ({})", tgt.name, tgt.url),
-                ),
+            let vr = verify_with_progress(
+                (&mut s, &mut t),
+                (&src, &tgt),
                 (&args.database, &target_db),
                 &vopts,
-                &pb,
             )
-            .await
-            .map_err(Failure::usage)?;
-            pb.finish_and_clear();
+            .await?;
             print!("\n{}", verify_markdown(&vr));
             if !vr.clean() {
                 code = exit::GATE;

@@ -307,7 +307,7 @@ pub async fn assess(
 
     // Tables (referenced ones first) and views.
     let tables = catalog::tables(source, db).await?;
-    let ordered = fk_ordered(source, db, &tables).await?;
+    let ordered = super::migrate::fk_order(source, db, &tables).await?;
     for t in &ordered {
         let rows = source
             .rows(&format!("SHOW CREATE TABLE {}", source.table(db, t)))
@@ -437,45 +437,6 @@ pub async fn assess(
         objects,
         seconds: started.elapsed().as_secs_f64(),
     })
-}
-
-async fn fk_ordered(
-    conn: &mut DataConn,
-    db: &str,
-    tables: &[String],
-) -> Result<Vec<String>, String> {
-    let sql = format!(
-        "SELECT table_name, referenced_table_name FROM information_schema.key_column_usage \
-         WHERE table_schema = {0} AND referenced_table_schema = {0} AND referenced_table_name IS NOT NULL",
-        conn.string(db)
-    );
-    let deps: Vec<(String, String)> = conn
-        .rows(&sql)
-        .await?
-        .iter()
-        .map(|r| (text(&r[0]), text(&r[1])))
-        .collect();
-    let mut order: Vec<String> = Vec::new();
-    let mut left = tables.to_vec();
-    while !left.is_empty() {
-        let ready: Vec<String> = left
-            .iter()
-            .filter(|t| {
-                deps.iter()
-                    .filter(|(a, b)| a == *t && b != *t)
-                    .all(|(_, b)| order.contains(b) || !left.contains(b))
-            })
-            .cloned()
-            .collect();
-        let take = if ready.is_empty() {
-            vec![left[0].clone()]
-        } else {
-            ready
-        };
-        left.retain(|t| !take.contains(t));
-        order.extend(take);
-    }
-    Ok(order)
 }
 
 /// The report as Markdown.

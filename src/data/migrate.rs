@@ -137,7 +137,11 @@ fn text(v: &Option<Vec<u8>>) -> String {
 }
 
 /// Tables ordered so that referenced tables come first (cycles: name order).
-async fn fk_order(conn: &mut DataConn, db: &str, tables: &[String]) -> Result<Vec<String>, String> {
+pub(crate) async fn fk_order(
+    conn: &mut DataConn,
+    db: &str,
+    tables: &[String],
+) -> Result<Vec<String>, String> {
     let sql = format!(
         "SELECT table_name, referenced_table_name FROM information_schema.key_column_usage \
          WHERE table_schema = {0} AND referenced_table_schema = {0} AND referenced_table_name IS NOT NULL",
