@@ -175,17 +175,27 @@ async fn open_worker(spec: &EndpointSpec, plan: &Plan) -> Result<BenchConn, Stri
 
 /// Runs the plan against one endpoint. Connections are opened before the
 /// clock starts; a connection that cannot be opened is an error (exit 2).
-/// Errors during the run are counted, never fatal.
-pub fn run(spec: &EndpointSpec, plan: &Plan) -> Result<LoadResult, String> {
+/// Errors during the run are counted, never fatal. `measured_end` is called
+/// when every worker has finished, before any connection closes (server
+/// backends that exit take their CPU time out of the process tree).
+pub fn run(
+    spec: &EndpointSpec,
+    plan: &Plan,
+    measured_end: impl FnOnce() + Send + 'static,
+) -> Result<LoadResult, String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(plan.client_threads.max(1))
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the client runtime: {e}"))?;
-    runtime.block_on(run_async(spec.clone(), plan.clone()))
+    runtime.block_on(run_async(spec.clone(), plan.clone(), measured_end))
 }
 
-async fn run_async(spec: EndpointSpec, plan: Plan) -> Result<LoadResult, String> {
+async fn run_async(
+    spec: EndpointSpec,
+    plan: Plan,
+    measured_end: impl FnOnce(),
+) -> Result<LoadResult, String> {
     let threads = plan.threads.max(1);
     let mut conns = Vec::with_capacity(threads);
     let opens: Vec<_> = (0..threads)
@@ -231,9 +241,13 @@ async fn run_async(spec: EndpointSpec, plan: Plan) -> Result<LoadResult, String>
         .collect();
     let seconds = plan.duration.as_secs_f64().ceil() as usize + 1;
     let mut total = LoadResult::new(seconds);
+    let mut finished = Vec::new();
     for h in handles {
         match h.await {
-            Ok(r) => total.merge(r),
+            Ok((r, conn)) => {
+                total.merge(r);
+                finished.extend(conn);
+            }
             Err(e) => {
                 *total.errors.entry("client task".into()).or_default() += 1;
                 total
@@ -242,6 +256,10 @@ async fn run_async(spec: EndpointSpec, plan: Plan) -> Result<LoadResult, String>
                     .or_insert(e.to_string());
             }
         }
+    }
+    measured_end();
+    for c in finished {
+        c.close().await;
     }
     total.measured = plan.duration;
     Ok(total)
@@ -254,7 +272,7 @@ async fn worker(
     plan: Plan,
     start: Instant,
     unique: Arc<AtomicI32>,
-) -> LoadResult {
+) -> (LoadResult, Option<BenchConn>) {
     let seconds = plan.duration.as_secs_f64().ceil() as usize + 1;
     let mut out = LoadResult::new(seconds);
     let warm_end = start + plan.warmup;
@@ -364,15 +382,14 @@ async fn worker(
                                 message: format!("worker {index} could not reconnect"),
                                 fatal: true,
                             });
-                            return out;
+                            return (out, None);
                         }
                     }
                 }
             }
         }
     }
-    conn.close().await;
-    out
+    (out, Some(conn))
 }
 
 async fn reconnect(spec: &EndpointSpec, plan: &Plan, end: Instant) -> Option<BenchConn> {

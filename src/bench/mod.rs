@@ -252,7 +252,8 @@ pub async fn measure(
     let sampler = resources::Sampler::start(ep.server_pid, plan.warmup, sample_every);
     let spec = ep.spec.clone();
     let p = plan.clone();
-    let result = tokio::task::spawn_blocking(move || load::run(&spec, &p))
+    let end_hook = sampler.end_hook(ep.server_pid);
+    let result = tokio::task::spawn_blocking(move || load::run(&spec, &p, end_hook))
         .await
         .map_err(|e| e.to_string())??;
     let queries = result.reads + result.writes + result.others;

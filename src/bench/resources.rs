@@ -161,7 +161,9 @@ pub struct Resources {
 
 /// Samples a server tree and the client about once a second until stopped.
 pub struct Sampler {
-    stop: tokio::sync::watch::Sender<bool>,
+    stop: std::sync::Arc<tokio::sync::watch::Sender<bool>>,
+    /// The last sample, taken by [`Sampler::end_hook`] at the end of the measured period.
+    last: std::sync::Arc<std::sync::Mutex<Option<TreeSample>>>,
     handle: tokio::task::JoinHandle<(Vec<TreeSample>, u64, u64, Duration)>,
 }
 
@@ -192,16 +194,40 @@ impl Sampler {
             }
             (samples, client0, self_cpu_ticks(), started.elapsed())
         });
-        Sampler { stop, handle }
+        Sampler {
+            stop: std::sync::Arc::new(stop),
+            last: Default::default(),
+            handle,
+        }
+    }
+
+    /// A hook for the end of the measured period: takes the last sample right
+    /// away (while the server's backends are still alive) and stops sampling.
+    pub fn end_hook(&self, pid: Option<u32>) -> impl FnOnce() + Send + 'static {
+        let (stop, last) = (self.stop.clone(), self.last.clone());
+        move || {
+            if let Ok(mut l) = last.lock() {
+                *l = pid.and_then(sample_tree);
+            }
+            let _ = stop.send(true);
+        }
     }
 
     /// Stops and summarises against the transactions and queries measured.
     pub async fn finish(self, pid: Option<u32>, events: u64, queries: u64) -> Resources {
         let _ = self.stop.send(true);
-        let (samples, c0, c1, _) = match self.handle.await {
+        let (mut samples, c0, c1, _) = match self.handle.await {
             Ok(v) => v,
             Err(_) => (Vec::new(), 0, 0, Duration::ZERO),
         };
+        // The hook's sample, taken before connections closed, is the true
+        // end; the task's own final sample came later and may miss backends.
+        if let Some(end) = self.last.lock().ok().and_then(|mut l| l.take())
+            && !samples.is_empty()
+        {
+            samples.pop();
+            samples.push(end);
+        }
         summarise(pid, &samples, c0, c1, events, queries, ticks_per_second())
     }
 }
