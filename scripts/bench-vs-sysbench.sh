@@ -6,6 +6,10 @@
 #
 #   bash scripts/bench-vs-sysbench.sh [SANDBOX_DIR] [WORKLOAD] [THREADS] [SECONDS] [ROWS]
 #
+# MODE=prepared (environment) compares server-side prepared statements
+# (halocheck --mode prepared, sysbench --db-ps-mode=auto); default text.
+# DRIVER=async measures halocheck's async driver instead of the lean one.
+#
 # SANDBOX_DIR holds a running sandbox MariaDB (halocheck sandbox up mariadb
 # --sandbox-dir DIR); default $HALOCHECK_TEST_SANDBOX. Needs sysbench
 # (apt-get install sysbench) and python3. Uses target/release/halocheck when
@@ -18,6 +22,12 @@ workload=${2:-point_select}
 threads=${3:-4}
 seconds=${4:-10}
 rows=${5:-10000}
+mode=${MODE:-text}
+case $mode in
+    text) ps_mode=disable ;;
+    prepared) ps_mode=auto ;;
+    *) echo "MODE must be text or prepared" >&2; exit 2 ;;
+esac
 bin=target/release/halocheck
 [ -x "$bin" ] || bin=target/debug/halocheck
 command -v sysbench >/dev/null || { echo "sysbench is not installed (apt-get install sysbench)" >&2; exit 2; }
@@ -34,11 +44,11 @@ printf 'mysql-password=%s\n' "$password" > "$work/sysbench.cfg"
 export HALOCHECK_MARIADB_PASSWORD=$password
 url="mariadb=mysql://halocheck@127.0.0.1:$port"
 
-echo "# $workload, $threads threads, $seconds s, $rows rows, MariaDB on port $port, $bin"
+echo "# $workload ($mode), $threads threads, $seconds s, $rows rows, MariaDB on port $port, $bin"
 # halocheck loads the tables (kept for sysbench) and runs first.
 "$bin" bench --reference "$url" --scratch "$scratch" --keep --no-auto-inc \
-    --workload "$workload" --threads "$threads" --table-size "$rows" \
-    --client-threads "${CLIENT_THREADS:-2}" --warmup 2 --duration "$seconds" --out "$work/hc" >/dev/null 2>"$work/hc.err" \
+    --workload "$workload" --mode "$mode" --threads "$threads" --table-size "$rows" \
+    --driver "${DRIVER:-lean}" --client-threads "${CLIENT_THREADS:-2}" --warmup 2 --duration "$seconds" --out "$work/hc" >/dev/null 2>"$work/hc.err" \
     || { cat "$work/hc.err" >&2; exit 2; }
 read -r hc_qps hc_queries hc_cpu < <(python3 - "$work/hc/bench.json" <<'EOF'
 import json, sys
@@ -52,7 +62,7 @@ EOF
 bash -c "sysbench oltp_$workload --config-file='$work/sysbench.cfg' --db-driver=mysql \
     --mysql-host=127.0.0.1 --mysql-port=$port --mysql-user=halocheck --mysql-db=$scratch \
     --tables=1 --table-size=$rows --threads=$threads --time=$seconds \
-    --rand-type=uniform --db-ps-mode=disable --mysql-ignore-errors=all run; times" \
+    --rand-type=uniform --db-ps-mode=$ps_mode --mysql-ignore-errors=all run; times" \
     > "$work/sb.out" 2>&1 || { cat "$work/sb.out" >&2; exit 2; }
 read -r sb_qps sb_queries sb_cpu < <(python3 - "$work/sb.out" <<'EOF'
 import re, sys

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Statement as PgStatement};
 
+use super::wire;
 use super::workloads::{Param, Step, TEMPLATES, Template};
 use crate::endpoint::{EndpointSpec, Protocol, mysql::opts_for};
 
@@ -313,6 +314,252 @@ impl BenchConn {
                 let _ = c.disconnect().await;
             }
             Inner::Pg(c) => drop(c),
+        }
+    }
+}
+
+/// Which client code drives the load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Driver {
+    /// One OS thread per connection with blocking I/O, like sysbench: the
+    /// lean MySQL client of [`super::wire`] on mysql:// (mysql_async when it
+    /// cannot log in), tokio-postgres on a per-thread runtime on postgres://.
+    Lean,
+    /// mysql_async and tokio-postgres on one shared tokio runtime of
+    /// `--client-threads` threads.
+    Async,
+}
+
+impl Driver {
+    pub fn name(self) -> &'static str {
+        match self {
+            Driver::Lean => "lean",
+            Driver::Async => "async",
+        }
+    }
+}
+
+fn wire_error(e: wire::WireError) -> StepError {
+    match e {
+        wire::WireError::Server { code, message, .. } => StepError {
+            class: format!("mysql {code}"),
+            message,
+            fatal: false,
+        },
+        other => StepError {
+            class: "connection".into(),
+            message: other.to_string(),
+            fatal: true,
+        },
+    }
+}
+
+/// A blocking benchmark connection owned by one worker thread.
+pub enum SyncConn {
+    /// The lean MySQL client.
+    Wire {
+        conn: wire::Conn,
+        mode: Mode,
+        tables: u32,
+        stmts: Vec<Option<wire::Prepared>>,
+        select_one: Option<wire::Prepared>,
+        /// Reused statement text.
+        sql: String,
+    },
+    /// An async driver on the thread's own single-threaded runtime.
+    Async {
+        rt: tokio::runtime::Runtime,
+        conn: BenchConn,
+    },
+}
+
+/// Opens a blocking connection in the scratch database, statements prepared.
+pub fn connect_sync(
+    spec: &EndpointSpec,
+    mode: Mode,
+    tables: u32,
+    scratch: &str,
+    templates: &[Template],
+) -> Result<SyncConn, StepError> {
+    let fail = |message: String| StepError {
+        class: "connection".into(),
+        message,
+        fatal: true,
+    };
+    if spec.url.protocol == Protocol::Mysql {
+        let u = &spec.url;
+        let login = wire::Login {
+            host: &u.host,
+            port: u.port,
+            user: &u.user,
+            password: u.password.as_deref().unwrap_or(""),
+            database: Some(scratch),
+            connect_timeout: spec.connect_timeout.max(Duration::from_secs(1)),
+            read_timeout: Duration::from_secs(120),
+        };
+        match wire::Conn::connect(&login) {
+            Ok(conn) => {
+                let mut c = SyncConn::Wire {
+                    conn,
+                    mode,
+                    tables,
+                    stmts: Vec::new(),
+                    select_one: None,
+                    sql: String::with_capacity(512),
+                };
+                // A server that cannot prepare (OpenHalo's MySQL port in some
+                // builds) fails every event instead: counted, the run goes on.
+                if let Err(e) = c.prepare_all(templates)
+                    && e.fatal
+                {
+                    return Err(e);
+                }
+                return Ok(c);
+            }
+            Err(wire::WireError::Unsupported(why)) => {
+                static ONCE: std::sync::Once = std::sync::Once::new();
+                ONCE.call_once(|| {
+                    eprintln!(
+                        "note: endpoint `{}`: the lean client cannot log in ({why}); using mysql_async",
+                        spec.name
+                    )
+                });
+            }
+            Err(e) => return Err(wire_error(e)),
+        }
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(format!("cannot start a client runtime: {e}")))?;
+    let conn = rt
+        .block_on(connect(spec, mode, tables, Some(scratch)))
+        .map_err(fail)?;
+    let mut c = SyncConn::Async { rt, conn };
+    if let Err(e) = c.prepare_all(templates)
+        && e.fatal
+    {
+        return Err(e);
+    }
+    Ok(c)
+}
+
+impl SyncConn {
+    fn prepare_all(&mut self, templates: &[Template]) -> Result<(), StepError> {
+        match self {
+            SyncConn::Wire {
+                conn,
+                mode,
+                tables,
+                stmts,
+                ..
+            } => {
+                if *mode != Mode::Prepared {
+                    return Ok(());
+                }
+                *stmts = vec![None; (*tables as usize) * TEMPLATES];
+                for t in 1..=*tables {
+                    for &tpl in templates {
+                        let slot = (t as usize - 1) * TEMPLATES + tpl as usize;
+                        stmts[slot] = Some(
+                            conn.prepare(&tpl.sql(t, Protocol::Mysql))
+                                .map_err(wire_error)?,
+                        );
+                    }
+                }
+                Ok(())
+            }
+            SyncConn::Async { rt, conn } => rt.block_on(conn.prepare_all(templates)),
+        }
+    }
+
+    /// A statement as plain text.
+    pub fn simple(&mut self, sql: &str) -> Result<(), StepError> {
+        match self {
+            SyncConn::Wire { conn, .. } => conn.query(sql).map(|_| ()).map_err(wire_error),
+            SyncConn::Async { rt, conn } => rt.block_on(conn.simple(sql)),
+        }
+    }
+
+    /// The protocol-level round trip.
+    pub fn ping(&mut self) -> Result<(), StepError> {
+        match self {
+            SyncConn::Wire { conn, .. } => conn.ping().map_err(wire_error),
+            SyncConn::Async { rt, conn } => rt.block_on(conn.ping()),
+        }
+    }
+
+    /// `SELECT 1` prepared once and executed.
+    pub fn select_one_prepared(&mut self) -> Result<(), StepError> {
+        match self {
+            SyncConn::Wire {
+                conn, select_one, ..
+            } => {
+                let stmt = match *select_one {
+                    Some(s) => s,
+                    None => {
+                        let s = conn.prepare("SELECT 1").map_err(wire_error)?;
+                        *select_one = Some(s);
+                        s
+                    }
+                };
+                conn.execute(stmt, &[]).map(|_| ()).map_err(wire_error)
+            }
+            SyncConn::Async { rt, conn } => rt.block_on(conn.select_one_prepared()),
+        }
+    }
+
+    /// Runs one step of an event.
+    pub fn step(&mut self, step: &Step) -> Result<(), StepError> {
+        match self {
+            SyncConn::Wire {
+                conn,
+                mode,
+                stmts,
+                sql,
+                ..
+            } => {
+                let (template, table, params) = match step {
+                    Step::Begin => return conn.query("BEGIN").map(|_| ()).map_err(wire_error),
+                    Step::Commit => return conn.query("COMMIT").map(|_| ()).map_err(wire_error),
+                    Step::Run {
+                        template,
+                        table,
+                        params,
+                    } => (*template, *table, params),
+                };
+                if *mode == Mode::Text {
+                    step.write_text_sql(sql);
+                    return conn.query(sql).map(|_| ()).map_err(wire_error);
+                }
+                let slot = (table as usize - 1) * TEMPLATES + template as usize;
+                let stmt = match stmts.get(slot).copied().flatten() {
+                    Some(s) => s,
+                    None => conn
+                        .prepare(&template.sql(table, Protocol::Mysql))
+                        .map_err(wire_error)?,
+                };
+                let mut args = [wire::Arg::Int(0); 4];
+                for (a, p) in args.iter_mut().zip(params) {
+                    *a = match p {
+                        Param::Int(i) => wire::Arg::Int(i64::from(*i)),
+                        Param::Text(s) => wire::Arg::Text(s),
+                    };
+                }
+                conn.execute(stmt, &args[..params.len().min(4)])
+                    .map(|_| ())
+                    .map_err(wire_error)
+            }
+            SyncConn::Async { rt, conn } => rt.block_on(conn.step(step)),
+        }
+    }
+
+    /// Closes politely.
+    pub fn close(self) {
+        match self {
+            SyncConn::Wire { conn, .. } => conn.close(),
+            SyncConn::Async { rt, conn } => rt.block_on(conn.close()),
         }
     }
 }

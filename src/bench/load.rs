@@ -13,7 +13,7 @@ use hdrhistogram::Histogram;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use super::driver::{self, BenchConn, Mode, StepError};
+use super::driver::{self, BenchConn, Driver, Mode, StepError, SyncConn};
 use super::workloads::{self, Param, Shape, StatementClass, Step, Template, Workload};
 use crate::endpoint::EndpointSpec;
 
@@ -55,7 +55,9 @@ pub struct Plan {
     pub duration: Duration,
     /// Offered events per second over all workers (open loop).
     pub rate: Option<f64>,
-    /// Runtime threads of the client.
+    /// Which client code sends the statements.
+    pub driver: Driver,
+    /// Runtime threads of the client (async driver).
     pub client_threads: usize,
     /// Scratch database (schema) holding the tables.
     pub scratch: String,
@@ -183,6 +185,9 @@ pub fn run(
     plan: &Plan,
     measured_end: impl FnOnce() + Send + 'static,
 ) -> Result<LoadResult, String> {
+    if plan.driver == Driver::Lean {
+        return run_threads(spec, plan, measured_end);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(plan.client_threads.max(1))
         .enable_all()
@@ -265,96 +270,119 @@ async fn run_async(
     Ok(total)
 }
 
-async fn worker(
+/// What every worker does around its connection: scheduling, the
+/// statements of the next event, and counting.
+struct WorkerState {
     index: usize,
-    mut conn: BenchConn,
-    spec: EndpointSpec,
     plan: Plan,
-    start: Instant,
+    out: LoadResult,
+    warm_end: Instant,
+    end: Instant,
+    interval: Option<Duration>,
+    intended: Instant,
+    rng: StdRng,
+    steps: Vec<Step>,
     unique: Arc<AtomicI32>,
-) -> (LoadResult, Option<BenchConn>) {
-    let seconds = plan.duration.as_secs_f64().ceil() as usize + 1;
-    let mut out = LoadResult::new(seconds);
-    let warm_end = start + plan.warmup;
-    let end = warm_end + plan.duration;
-    let threads = plan.threads.max(1) as f64;
-    let interval = plan
-        .rate
-        .filter(|r| *r > 0.0)
-        .map(|r| Duration::from_secs_f64(threads / r));
-    // Stagger the workers' schedules so that they do not fire together.
-    let mut intended = start
-        + interval
-            .map(|iv| iv.mul_f64(index as f64 / threads))
-            .unwrap_or_default();
-    let mut rng = StdRng::from_rng(&mut rand::rng());
-    let mut steps: Vec<Step> = Vec::with_capacity(24);
-    let mut next_unique = || unique.fetch_add(1, Ordering::Relaxed);
-    tokio::time::sleep_until(start.into()).await;
-    loop {
+}
+
+impl WorkerState {
+    fn new(index: usize, plan: Plan, start: Instant, unique: Arc<AtomicI32>) -> Self {
+        let seconds = plan.duration.as_secs_f64().ceil() as usize + 1;
+        let warm_end = start + plan.warmup;
+        let end = warm_end + plan.duration;
+        let threads = plan.threads.max(1) as f64;
+        let interval = plan
+            .rate
+            .filter(|r| *r > 0.0)
+            .map(|r| Duration::from_secs_f64(threads / r));
+        // Stagger the workers' schedules so that they do not fire together.
+        let intended = start
+            + interval
+                .map(|iv| iv.mul_f64(index as f64 / threads))
+                .unwrap_or_default();
+        WorkerState {
+            index,
+            plan,
+            out: LoadResult::new(seconds),
+            warm_end,
+            end,
+            interval,
+            intended,
+            rng: StdRng::from_rng(&mut rand::rng()),
+            steps: Vec::with_capacity(24),
+            unique,
+        }
+    }
+
+    /// The start time of the next event (the intended one in open loop, to
+    /// be waited for), with its statements built; `None` when the run is over.
+    fn next(&mut self) -> Option<Instant> {
         let now = Instant::now();
-        if now >= end {
-            if let Some(iv) = interval {
+        if now >= self.end {
+            if let Some(iv) = self.interval {
                 // Scheduled in the measured period but never started.
-                while intended < end {
-                    if intended >= warm_end {
-                        out.missed += 1;
+                while self.intended < self.end {
+                    if self.intended >= self.warm_end {
+                        self.out.missed += 1;
                     }
-                    intended += iv;
+                    self.intended += iv;
                 }
             }
-            break;
+            return None;
         }
-        let t0 = match interval {
+        let t0 = match self.interval {
             Some(iv) => {
-                if intended >= end {
-                    break;
+                if self.intended >= self.end {
+                    return None;
                 }
-                if intended > now {
-                    tokio::time::sleep_until(intended.into()).await;
-                }
-                let t = intended;
-                intended += iv;
+                let t = self.intended;
+                self.intended += iv;
                 t
             }
             None => now,
         };
-        match plan.task {
-            Task::Workload(w) => {
-                workloads::event(w, &plan.shape, &mut rng, &mut next_unique, &mut steps)
-            }
+        let unique = &self.unique;
+        let mut next_unique = || unique.fetch_add(1, Ordering::Relaxed);
+        match self.plan.task {
+            Task::Workload(w) => workloads::event(
+                w,
+                &self.plan.shape,
+                &mut self.rng,
+                &mut next_unique,
+                &mut self.steps,
+            ),
             Task::PointSelect => {
-                steps.clear();
-                let size = plan.shape.table_size.max(1);
-                steps.push(Step::Run {
+                self.steps.clear();
+                let size = self.plan.shape.table_size.max(1);
+                let id = self.plan.shape.distribution.pick(&mut self.rng, 1, size) as i32;
+                self.steps.push(Step::Run {
                     template: Template::Point,
                     table: 1,
-                    params: vec![Param::Int(
-                        plan.shape.distribution.pick(&mut rng, 1, size) as i32
-                    )],
+                    params: vec![Param::Int(id)],
                 });
             }
-            _ => steps.clear(),
+            _ => self.steps.clear(),
         }
-        let result = match plan.task {
-            Task::Ping => conn.ping().await,
-            Task::SelectOneText => conn.simple("SELECT 1").await,
-            Task::SelectOnePrepared => conn.select_one_prepared().await,
-            _ => run_event(&mut conn, &steps).await,
-        };
+        Some(t0)
+    }
+
+    /// Counts the event that started at `t0`; true when the connection is
+    /// gone and must be reopened.
+    fn record(&mut self, t0: Instant, result: Result<(), StepError>) -> bool {
         let t1 = Instant::now();
-        let measured = t0 >= warm_end;
+        let measured = t0 >= self.warm_end;
+        let out = &mut self.out;
         match result {
             Ok(()) => {
                 if measured {
                     let us = t1.duration_since(t0).as_micros() as u64;
                     out.histogram.saturating_record(us.clamp(1, MAX_LATENCY_US));
                     out.events += 1;
-                    match plan.task {
+                    match self.plan.task {
                         Task::Ping => out.others += 1,
                         Task::SelectOneText | Task::SelectOnePrepared => out.reads += 1,
                         _ => {
-                            for s in &steps {
+                            for s in &self.steps {
                                 match s.class() {
                                     StatementClass::Read => out.reads += 1,
                                     StatementClass::Write => out.writes += 1,
@@ -363,33 +391,233 @@ async fn worker(
                             }
                         }
                     }
-                    let sec = t1.saturating_duration_since(warm_end).as_secs() as usize;
+                    let sec = t1.saturating_duration_since(self.warm_end).as_secs() as usize;
                     if let Some(slot) = out.per_second.get_mut(sec) {
                         *slot += 1;
                     }
                 }
+                false
             }
             Err(e) => {
                 if measured {
                     out.error(&e);
                 }
-                if e.fatal {
-                    match reconnect(&spec, &plan, end).await {
-                        Some(c) => conn = c,
-                        None => {
-                            out.error(&StepError {
-                                class: "connection".into(),
-                                message: format!("worker {index} could not reconnect"),
-                                fatal: true,
-                            });
-                            return (out, None);
-                        }
-                    }
+                e.fatal
+            }
+        }
+    }
+
+    fn lost(&mut self) {
+        let index = self.index;
+        self.out.error(&StepError {
+            class: "connection".into(),
+            message: format!("worker {index} could not reconnect"),
+            fatal: true,
+        });
+    }
+}
+
+async fn worker(
+    index: usize,
+    mut conn: BenchConn,
+    spec: EndpointSpec,
+    plan: Plan,
+    start: Instant,
+    unique: Arc<AtomicI32>,
+) -> (LoadResult, Option<BenchConn>) {
+    let mut st = WorkerState::new(index, plan, start, unique);
+    tokio::time::sleep_until(start.into()).await;
+    while let Some(t0) = st.next() {
+        if t0 > Instant::now() {
+            tokio::time::sleep_until(t0.into()).await;
+        }
+        let result = match st.plan.task {
+            Task::Ping => conn.ping().await,
+            Task::SelectOneText => conn.simple("SELECT 1").await,
+            Task::SelectOnePrepared => conn.select_one_prepared().await,
+            _ => run_event(&mut conn, &st.steps).await,
+        };
+        if st.record(t0, result) {
+            match reconnect(&spec, &st.plan, st.end).await {
+                Some(c) => conn = c,
+                None => {
+                    st.lost();
+                    return (st.out, None);
                 }
             }
         }
     }
-    (out, Some(conn))
+    (st.out, Some(conn))
+}
+
+/// The mode a task's connections use.
+fn task_mode(plan: &Plan) -> Mode {
+    match plan.task {
+        Task::Workload(_) => plan.mode,
+        _ => Mode::Text,
+    }
+}
+
+fn open_sync(spec: &EndpointSpec, plan: &Plan) -> Result<SyncConn, StepError> {
+    driver::connect_sync(
+        spec,
+        task_mode(plan),
+        plan.shape.tables,
+        &plan.scratch,
+        &templates(plan.task),
+    )
+}
+
+/// Runs the plan with one OS thread and one blocking connection per worker.
+fn run_threads(
+    spec: &EndpointSpec,
+    plan: &Plan,
+    measured_end: impl FnOnce(),
+) -> Result<LoadResult, String> {
+    let threads = plan.threads.max(1);
+    // Open every connection before the clock starts, in parallel.
+    let opened: Vec<Result<SyncConn, StepError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| s.spawn(|| open_sync(spec, plan)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(StepError {
+                        class: "client task".into(),
+                        message: "a client thread panicked while connecting".into(),
+                        fatal: true,
+                    })
+                })
+            })
+            .collect()
+    });
+    let mut conns = Vec::with_capacity(threads);
+    let mut first_error = None;
+    for r in opened {
+        match r {
+            Ok(c) => conns.push(c),
+            Err(e) => {
+                first_error.get_or_insert(e.message);
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        for c in conns {
+            c.close();
+        }
+        return Err(format!("endpoint `{}` ({}): {e}", spec.name, spec.url));
+    }
+    let unique = Arc::new(AtomicI32::new(
+        i32::try_from(plan.shape.table_size)
+            .unwrap_or(i32::MAX / 2)
+            .saturating_add(1_000_000),
+    ));
+    let start = Instant::now() + Duration::from_millis(20);
+    let seconds = plan.duration.as_secs_f64().ceil() as usize + 1;
+    let mut total = LoadResult::new(seconds);
+    let mut finished = Vec::new();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = conns
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let unique = unique.clone();
+                s.spawn(move || sync_worker(i, c, spec, plan.clone(), start, unique))
+            })
+            .collect();
+        for h in handles {
+            match h.join() {
+                Ok((r, conn)) => {
+                    total.merge(r);
+                    finished.extend(conn);
+                }
+                Err(_) => {
+                    *total.errors.entry("client task".into()).or_default() += 1;
+                    total
+                        .error_samples
+                        .entry("client task".into())
+                        .or_insert("a client thread panicked".into());
+                }
+            }
+        }
+    });
+    measured_end();
+    for c in finished {
+        c.close();
+    }
+    total.measured = plan.duration;
+    Ok(total)
+}
+
+fn sleep_until(t: Instant) {
+    let now = Instant::now();
+    if t > now {
+        std::thread::sleep(t - now);
+    }
+}
+
+fn sync_worker(
+    index: usize,
+    mut conn: SyncConn,
+    spec: &EndpointSpec,
+    plan: Plan,
+    start: Instant,
+    unique: Arc<AtomicI32>,
+) -> (LoadResult, Option<SyncConn>) {
+    let mut st = WorkerState::new(index, plan, start, unique);
+    sleep_until(start);
+    while let Some(t0) = st.next() {
+        sleep_until(t0);
+        let result = match st.plan.task {
+            Task::Ping => conn.ping(),
+            Task::SelectOneText => conn.simple("SELECT 1"),
+            Task::SelectOnePrepared => conn.select_one_prepared(),
+            _ => run_event_sync(&mut conn, &st.steps),
+        };
+        if st.record(t0, result) {
+            let mut reopened = None;
+            while Instant::now() < st.end {
+                if let Ok(c) = open_sync(spec, &st.plan) {
+                    reopened = Some(c);
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            match reopened {
+                Some(c) => conn = c,
+                None => {
+                    st.lost();
+                    return (st.out, None);
+                }
+            }
+        }
+    }
+    (st.out, Some(conn))
+}
+
+/// [`run_event`] on a blocking connection.
+fn run_event_sync(conn: &mut SyncConn, steps: &[Step]) -> Result<(), StepError> {
+    let mut in_trx = false;
+    for s in steps {
+        match conn.step(s) {
+            Ok(()) => {
+                if *s == Step::Begin {
+                    in_trx = true;
+                } else if *s == Step::Commit {
+                    in_trx = false;
+                }
+            }
+            Err(e) => {
+                if in_trx && !e.fatal {
+                    let _ = conn.simple("ROLLBACK");
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn reconnect(spec: &EndpointSpec, plan: &Plan, end: Instant) -> Option<BenchConn> {

@@ -10,6 +10,7 @@ pub mod driver;
 pub mod load;
 pub mod report;
 pub mod resources;
+pub mod wire;
 pub mod workloads;
 
 use std::collections::BTreeMap;
@@ -17,7 +18,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use driver::Mode;
+pub use driver::{Driver, Mode};
+
+/// bench.json files written before `driver` existed used the async driver.
+fn driver_before_0_2() -> Driver {
+    Driver::Async
+}
 pub use load::Task;
 pub use workloads::{Distribution, Shape, Workload};
 
@@ -49,6 +55,10 @@ pub struct Settings {
     pub duration_s: f64,
     pub rate: Option<f64>,
     pub repeat: usize,
+    /// Client code: lean (thread per connection) or async (shared runtime).
+    #[serde(default = "driver_before_0_2")]
+    pub driver: Driver,
+    /// Runtime threads of the async driver.
     pub client_threads: usize,
     pub floor: bool,
     pub keep: bool,
@@ -342,6 +352,7 @@ pub async fn run_all(
             warmup: Duration::from_secs_f64(settings.warmup_s),
             duration: Duration::from_secs_f64(settings.duration_s),
             rate: None,
+            driver: settings.driver,
             client_threads: settings.client_threads,
             scratch: settings.scratch.clone(),
         };

@@ -211,7 +211,7 @@ pub fn markdown(r: &BenchReport, charts: &[String]) -> String {
         m,
         "Workloads identical to sysbench 1.0.20's `oltp_*` scripts: {} table(s), range size {}, \
          **{} distribution**, transactions {}, warm-up {} s, measured {} s per run, {} repetition(s) \
-         with endpoints interleaved, {} client runtime thread(s), {}.\n",
+         with endpoints interleaved, client driver {}, {}.\n",
         s.tables,
         s.range_size,
         match s.distribution {
@@ -222,7 +222,10 @@ pub fn markdown(r: &BenchReport, charts: &[String]) -> String {
         s.warmup_s,
         s.duration_s,
         s.repeat,
-        s.client_threads,
+        match s.driver {
+            super::Driver::Lean => "lean (one thread per connection)".to_string(),
+            super::Driver::Async => format!("async ({} runtime thread(s))", s.client_threads),
+        },
         match s.rate {
             Some(rate) =>
                 format!("open loop at {rate} events/s offered (latency from the intended start)"),

@@ -174,9 +174,9 @@ impl Template {
         }
     }
 
-    /// The statement with placeholders (`?` on MySQL, `$n` on PostgreSQL).
-    pub fn sql(self, table: u32, protocol: Protocol) -> String {
-        let s = match self {
+    /// The MySQL statement with `{t}` for the table number and `?` placeholders.
+    fn pattern(self) -> &'static str {
+        match self {
             Template::Point => "SELECT c FROM sbtest{t} WHERE id=?",
             Template::SimpleRange => "SELECT c FROM sbtest{t} WHERE id BETWEEN ? AND ?",
             Template::SumRange => "SELECT SUM(k) FROM sbtest{t} WHERE id BETWEEN ? AND ?",
@@ -189,8 +189,12 @@ impl Template {
             Template::Delete => "DELETE FROM sbtest{t} WHERE id=?",
             Template::Insert => "INSERT INTO sbtest{t} (id, k, c, pad) VALUES (?, ?, ?, ?)",
             Template::InsertAuto => "INSERT INTO sbtest{t} (k, c, pad) VALUES (?, ?, ?)",
-        };
-        let s = s.replace("{t}", &table.to_string());
+        }
+    }
+
+    /// The statement with placeholders (`?` on MySQL, `$n` on PostgreSQL).
+    pub fn sql(self, table: u32, protocol: Protocol) -> String {
+        let s = self.pattern().replace("{t}", &table.to_string());
         match protocol {
             Protocol::Mysql => s,
             Protocol::Postgres => numbered_placeholders(&s),
@@ -241,38 +245,50 @@ impl Step {
     }
 
     /// The statement with its values inlined (text mode, like sysbench
-    /// with `--db-ps-mode=disable`).
+    /// with `--db-ps-mode=disable`); the same text on both protocols.
     pub fn text_sql(&self, protocol: Protocol) -> String {
-        match self {
-            Step::Begin => "BEGIN".to_string(),
-            Step::Commit => "COMMIT".to_string(),
+        let _ = protocol;
+        let mut out = String::new();
+        self.write_text_sql(&mut out);
+        out
+    }
+
+    /// [`Step::text_sql`] into a reused buffer, without other allocations.
+    pub fn write_text_sql(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        out.clear();
+        let (template, table, params) = match self {
+            Step::Begin => return out.push_str("BEGIN"),
+            Step::Commit => return out.push_str("COMMIT"),
             Step::Run {
                 template,
                 table,
                 params,
-            } => {
-                let sql = template.sql(*table, Protocol::Mysql);
-                let mut out = String::with_capacity(sql.len() + 200);
-                let mut values = params.iter();
-                for ch in sql.chars() {
-                    if ch == '?' {
-                        match values.next() {
-                            Some(Param::Int(i)) => out.push_str(&i.to_string()),
-                            Some(Param::Text(s)) => {
-                                // Generated digits and dashes: nothing to escape.
-                                out.push('\'');
-                                out.push_str(s);
-                                out.push('\'');
-                            }
-                            None => out.push_str("NULL"),
-                        }
-                    } else {
-                        out.push(ch);
+            } => (template, table, params),
+        };
+        let mut values = params.iter();
+        let (head, tail) = template
+            .pattern()
+            .split_once("{t}")
+            .unwrap_or((template.pattern(), ""));
+        out.push_str(head);
+        let _ = write!(out, "{table}");
+        for (i, part) in tail.split('?').enumerate() {
+            if i > 0 {
+                match values.next() {
+                    Some(Param::Int(v)) => {
+                        let _ = write!(out, "{v}");
                     }
+                    Some(Param::Text(s)) => {
+                        // Generated digits and dashes: nothing to escape.
+                        out.push('\'');
+                        out.push_str(s);
+                        out.push('\'');
+                    }
+                    None => out.push_str("NULL"),
                 }
-                let _ = protocol;
-                out
             }
+            out.push_str(part);
         }
     }
 }

@@ -8,7 +8,9 @@ use clap::Args;
 
 use super::{EndpointArgs, SandboxBinArgs, connect_all, resolve_endpoints};
 use crate::bench::report::{BENCH_SCHEMA_VERSION, BenchReport, summarise};
-use crate::bench::{self, BenchEndpoint, Distribution, EndpointEntry, Mode, Settings, Workload};
+use crate::bench::{
+    self, BenchEndpoint, Distribution, Driver, EndpointEntry, Mode, Settings, Workload,
+};
 use crate::endpoint::EndpointSpec;
 use crate::endpoint::config::ProjectConfig;
 use crate::sandbox::{Kind, SandboxState};
@@ -71,7 +73,12 @@ pub struct BenchArgs {
     /// Repetitions of every run (endpoints interleaved A B C A B C).
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,
-    /// Runtime threads of the load generator.
+    /// Client code: `lean` (one OS thread and blocking connection per worker,
+    /// like sysbench; a lean MySQL client that skips rows without decoding
+    /// them) or `async` (mysql_async / tokio-postgres on a shared runtime).
+    #[arg(long, value_enum, default_value_t = Driver::Lean)]
+    pub driver: Driver,
+    /// Runtime threads of the load generator with `--driver async`.
     #[arg(long, default_value_t = 2)]
     pub client_threads: usize,
     /// Also measure the latency floor: ping, SELECT 1 text and prepared, PK point select.
@@ -312,6 +319,7 @@ pub async fn bench(args: BenchArgs) -> Result<i32, Failure> {
         duration_s: args.duration,
         rate: args.rate,
         repeat: args.repeat,
+        driver: args.driver,
         client_threads: args.client_threads,
         floor: args.floor,
         keep: args.keep,
