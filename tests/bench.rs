@@ -507,3 +507,90 @@ fn lean_and_async_drivers_count_alike() {
         }
     }
 }
+
+#[test]
+fn lean_client_speaks_to_postgresql() {
+    use halocheck::bench::pgwire::{Arg, Conn, Login, PgError};
+    use std::time::Duration;
+    let spec = halocheck::endpoint::EndpointSpec::new("p", &pg_url(), vec![]).expect("url");
+    let u = &spec.url;
+    let password = u.password.clone().unwrap_or_default();
+    let database = u.database.clone().unwrap_or_else(|| u.user.clone());
+    let login = |password: String| {
+        let u = u.clone();
+        let database = database.clone();
+        move || {
+            Conn::connect(&Login {
+                host: &u.host,
+                port: u.port,
+                user: &u.user,
+                password: &password,
+                database: &database,
+                application_name: "halocheck-test",
+                connect_timeout: Duration::from_secs(5),
+                read_timeout: Duration::from_secs(30),
+            })
+        }
+    };
+    match login("wrong password".into())() {
+        Err(PgError::Server { code, .. }) => assert_eq!(code, "28P01"),
+        Err(e) => panic!("wrong password: {e}"),
+        Ok(_) => panic!("wrong password accepted"),
+    }
+    let mut c = login(password)().expect("login");
+    assert_eq!(c.query("").expect("empty query"), 0);
+    assert_eq!(
+        c.query("SELECT 'a' UNION ALL SELECT NULL UNION ALL SELECT repeat('x', 70000)")
+            .expect("select"),
+        3
+    );
+    match c.query("SELECT * FROM halocheck_no_such_table") {
+        Err(PgError::Server { code, .. }) => assert_eq!(code, "42P01"),
+        other => panic!("expected 42P01, got {other:?}"),
+    }
+    c.query("CREATE TEMPORARY TABLE tmp_wire (id INT PRIMARY KEY, c VARCHAR(20))")
+        .expect("create");
+    assert_eq!(
+        c.query("INSERT INTO tmp_wire VALUES (1,'a'),(2,'b'),(3,'c')")
+            .expect("insert"),
+        3
+    );
+    let s = c
+        .prepare("SELECT c FROM tmp_wire WHERE id >= $1 AND c <> $2")
+        .expect("prepare");
+    assert_eq!(
+        c.execute(&s, &[Arg::Int(2), Arg::Text("b")]).expect("exec"),
+        1
+    );
+    assert_eq!(
+        c.execute(&s, &[Arg::Int(-1), Arg::Text("z")])
+            .expect("exec"),
+        3
+    );
+    assert!(
+        c.execute(&s, &[Arg::Int(1)]).is_err(),
+        "wrong arity refused"
+    );
+    let u2 = c
+        .prepare("UPDATE tmp_wire SET c = $1 WHERE id = $2")
+        .expect("prepare update");
+    assert_eq!(
+        c.execute(&u2, &[Arg::Text("long text ☃"), Arg::Int(3)])
+            .expect("update"),
+        1
+    );
+    assert_eq!(
+        c.query("SELECT 1 FROM tmp_wire WHERE c = 'long text ☃'")
+            .expect("check"),
+        1
+    );
+    let ins = c
+        .prepare("INSERT INTO tmp_wire VALUES ($1, $2)")
+        .expect("prepare insert");
+    match c.execute(&ins, &[Arg::Int(1), Arg::Text("dup")]) {
+        Err(PgError::Server { code, .. }) => assert_eq!(code, "23505"),
+        other => panic!("expected 23505, got {other:?}"),
+    }
+    assert_eq!(c.query("SELECT 1").expect("still usable"), 1);
+    c.close();
+}

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Statement as PgStatement};
 
-use super::wire;
 use super::workloads::{Param, Step, TEMPLATES, Template};
+use super::{pgwire, wire};
 use crate::endpoint::{EndpointSpec, Protocol, mysql::opts_for};
 
 /// How statements are sent.
@@ -323,8 +323,9 @@ impl BenchConn {
 #[serde(rename_all = "lowercase")]
 pub enum Driver {
     /// One OS thread per connection with blocking I/O, like sysbench: the
-    /// lean MySQL client of [`super::wire`] on mysql:// (mysql_async when it
-    /// cannot log in), tokio-postgres on a per-thread runtime on postgres://.
+    /// lean clients of [`super::wire`] (mysql://) and [`super::pgwire`]
+    /// (postgres://); mysql_async / tokio-postgres on a per-thread runtime
+    /// when they cannot log in (TLS, RSA authentication).
     Lean,
     /// mysql_async and tokio-postgres on one shared tokio runtime of
     /// `--client-threads` threads.
@@ -355,6 +356,21 @@ fn wire_error(e: wire::WireError) -> StepError {
     }
 }
 
+fn pg_wire_error(e: pgwire::PgError) -> StepError {
+    match e {
+        pgwire::PgError::Server { code, message } => StepError {
+            class: format!("sqlstate {code}"),
+            message,
+            fatal: false,
+        },
+        other => StepError {
+            class: "connection".into(),
+            message: other.to_string(),
+            fatal: true,
+        },
+    }
+}
+
 /// A blocking benchmark connection owned by one worker thread.
 pub enum SyncConn {
     /// The lean MySQL client.
@@ -365,6 +381,15 @@ pub enum SyncConn {
         stmts: Vec<Option<wire::Prepared>>,
         select_one: Option<wire::Prepared>,
         /// Reused statement text.
+        sql: String,
+    },
+    /// The lean PostgreSQL client.
+    Pg {
+        conn: pgwire::Conn,
+        mode: Mode,
+        tables: u32,
+        stmts: Vec<Option<pgwire::Prepared>>,
+        select_one: Option<pgwire::Prepared>,
         sql: String,
     },
     /// An async driver on the thread's own single-threaded runtime.
@@ -428,6 +453,48 @@ pub fn connect_sync(
             }
             Err(e) => return Err(wire_error(e)),
         }
+    } else {
+        let u = &spec.url;
+        let login = pgwire::Login {
+            host: &u.host,
+            port: u.port,
+            user: &u.user,
+            password: u.password.as_deref().unwrap_or(""),
+            database: u.database.as_deref().unwrap_or(&u.user),
+            application_name: "halocheck-bench",
+            connect_timeout: spec.connect_timeout.max(Duration::from_secs(1)),
+            read_timeout: Duration::from_secs(120),
+        };
+        match pgwire::Conn::connect(&login) {
+            Ok(mut conn) => {
+                conn.query(&format!("SET search_path TO {scratch}"))
+                    .map_err(pg_wire_error)?;
+                let mut c = SyncConn::Pg {
+                    conn,
+                    mode,
+                    tables,
+                    stmts: Vec::new(),
+                    select_one: None,
+                    sql: String::with_capacity(512),
+                };
+                if let Err(e) = c.prepare_all(templates)
+                    && e.fatal
+                {
+                    return Err(e);
+                }
+                return Ok(c);
+            }
+            Err(pgwire::PgError::Unsupported(why)) => {
+                static ONCE: std::sync::Once = std::sync::Once::new();
+                ONCE.call_once(|| {
+                    eprintln!(
+                        "note: endpoint `{}`: the lean client cannot log in ({why}); using tokio-postgres",
+                        spec.name
+                    )
+                });
+            }
+            Err(e) => return Err(pg_wire_error(e)),
+        }
     }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -470,6 +537,28 @@ impl SyncConn {
                 }
                 Ok(())
             }
+            SyncConn::Pg {
+                conn,
+                mode,
+                tables,
+                stmts,
+                ..
+            } => {
+                if *mode != Mode::Prepared {
+                    return Ok(());
+                }
+                *stmts = vec![None; (*tables as usize) * TEMPLATES];
+                for t in 1..=*tables {
+                    for &tpl in templates {
+                        let slot = (t as usize - 1) * TEMPLATES + tpl as usize;
+                        stmts[slot] = Some(
+                            conn.prepare(&tpl.sql(t, Protocol::Postgres))
+                                .map_err(pg_wire_error)?,
+                        );
+                    }
+                }
+                Ok(())
+            }
             SyncConn::Async { rt, conn } => rt.block_on(conn.prepare_all(templates)),
         }
     }
@@ -478,6 +567,7 @@ impl SyncConn {
     pub fn simple(&mut self, sql: &str) -> Result<(), StepError> {
         match self {
             SyncConn::Wire { conn, .. } => conn.query(sql).map(|_| ()).map_err(wire_error),
+            SyncConn::Pg { conn, .. } => conn.query(sql).map(|_| ()).map_err(pg_wire_error),
             SyncConn::Async { rt, conn } => rt.block_on(conn.simple(sql)),
         }
     }
@@ -486,6 +576,8 @@ impl SyncConn {
     pub fn ping(&mut self) -> Result<(), StepError> {
         match self {
             SyncConn::Wire { conn, .. } => conn.ping().map_err(wire_error),
+            // An empty query: the protocol-level round trip.
+            SyncConn::Pg { conn, .. } => conn.query("").map(|_| ()).map_err(pg_wire_error),
             SyncConn::Async { rt, conn } => rt.block_on(conn.ping()),
         }
     }
@@ -505,6 +597,17 @@ impl SyncConn {
                     }
                 };
                 conn.execute(stmt, &[]).map(|_| ()).map_err(wire_error)
+            }
+            SyncConn::Pg {
+                conn, select_one, ..
+            } => {
+                if select_one.is_none() {
+                    *select_one = Some(conn.prepare("SELECT 1").map_err(pg_wire_error)?);
+                }
+                match select_one {
+                    Some(s) => conn.execute(s, &[]).map(|_| ()).map_err(pg_wire_error),
+                    None => Ok(()),
+                }
             }
             SyncConn::Async { rt, conn } => rt.block_on(conn.select_one_prepared()),
         }
@@ -551,6 +654,46 @@ impl SyncConn {
                     .map(|_| ())
                     .map_err(wire_error)
             }
+            SyncConn::Pg {
+                conn,
+                mode,
+                stmts,
+                sql,
+                ..
+            } => {
+                let (template, table, params) = match step {
+                    Step::Run {
+                        template,
+                        table,
+                        params,
+                    } if *mode == Mode::Prepared => (*template, *table, params),
+                    _ => {
+                        step.write_text_sql(sql);
+                        return conn.query(sql).map(|_| ()).map_err(pg_wire_error);
+                    }
+                };
+                let slot = (table as usize - 1) * TEMPLATES + template as usize;
+                let prepared;
+                let stmt = match stmts.get(slot).and_then(Option::as_ref) {
+                    Some(s) => s,
+                    None => {
+                        prepared = conn
+                            .prepare(&template.sql(table, Protocol::Postgres))
+                            .map_err(pg_wire_error)?;
+                        &prepared
+                    }
+                };
+                let mut args = [pgwire::Arg::Int(0); 4];
+                for (a, p) in args.iter_mut().zip(params) {
+                    *a = match p {
+                        Param::Int(i) => pgwire::Arg::Int(i64::from(*i)),
+                        Param::Text(s) => pgwire::Arg::Text(s),
+                    };
+                }
+                conn.execute(stmt, &args[..params.len().min(4)])
+                    .map(|_| ())
+                    .map_err(pg_wire_error)
+            }
             SyncConn::Async { rt, conn } => rt.block_on(conn.step(step)),
         }
     }
@@ -559,6 +702,7 @@ impl SyncConn {
     pub fn close(self) {
         match self {
             SyncConn::Wire { conn, .. } => conn.close(),
+            SyncConn::Pg { conn, .. } => conn.close(),
             SyncConn::Async { rt, conn } => rt.block_on(conn.close()),
         }
     }

@@ -8,6 +8,7 @@
 
 pub mod driver;
 pub mod load;
+pub mod pgwire;
 pub mod report;
 pub mod resources;
 pub mod wire;
