@@ -442,23 +442,39 @@ fn lean_client_speaks_to_mariadb() {
         3
     );
     // Prepared statements with integer and text values.
-    let s = c
+    let mut s = c
         .prepare("SELECT c FROM tmp_wire WHERE id >= ? AND c <> ?")
         .expect("prepare");
     assert_eq!(
-        c.execute(s, &[Arg::Int(2), Arg::Text("b")]).expect("exec"),
+        c.execute(&mut s, &[Arg::Int(2), Arg::Text("b")])
+            .expect("exec"),
         1
     );
     assert_eq!(
-        c.execute(s, &[Arg::Int(1), Arg::Text("z")]).expect("exec"),
+        c.execute(&mut s, &[Arg::Int(1), Arg::Text("z")])
+            .expect("exec"),
         3
     );
-    assert!(c.execute(s, &[Arg::Int(1)]).is_err(), "wrong arity refused");
-    let u2 = c
+    // Same types again (sent once, then remembered), then other types.
+    assert_eq!(
+        c.execute(&mut s, &[Arg::Int(3), Arg::Text("b")])
+            .expect("exec"),
+        1
+    );
+    assert_eq!(
+        c.execute(&mut s, &[Arg::Text("2"), Arg::Text("b")])
+            .expect("exec"),
+        1
+    );
+    assert!(
+        c.execute(&mut s, &[Arg::Int(1)]).is_err(),
+        "wrong arity refused"
+    );
+    let mut u2 = c
         .prepare("UPDATE tmp_wire SET c = ? WHERE id = ?")
         .expect("prepare update");
     assert_eq!(
-        c.execute(u2, &[Arg::Text("long text ☃"), Arg::Int(3)])
+        c.execute(&mut u2, &[Arg::Text("long text ☃"), Arg::Int(3)])
             .expect("update"),
         1
     );
@@ -467,10 +483,10 @@ fn lean_client_speaks_to_mariadb() {
             .expect("check"),
         1
     );
-    let ins = c
+    let mut ins = c
         .prepare("INSERT INTO tmp_wire VALUES (?, ?)")
         .expect("prepare insert");
-    let dup = c.execute(ins, &[Arg::Int(1), Arg::Text("dup")]);
+    let dup = c.execute(&mut ins, &[Arg::Int(1), Arg::Text("dup")]);
     match dup {
         Err(WireError::Server { code, .. }) => assert_eq!(code, 1062),
         other => panic!("expected 1062, got {other:?}"),

@@ -588,15 +588,13 @@ impl SyncConn {
             SyncConn::Wire {
                 conn, select_one, ..
             } => {
-                let stmt = match *select_one {
-                    Some(s) => s,
-                    None => {
-                        let s = conn.prepare("SELECT 1").map_err(wire_error)?;
-                        *select_one = Some(s);
-                        s
-                    }
-                };
-                conn.execute(stmt, &[]).map(|_| ()).map_err(wire_error)
+                if select_one.is_none() {
+                    *select_one = Some(conn.prepare("SELECT 1").map_err(wire_error)?);
+                }
+                match select_one {
+                    Some(s) => conn.execute(s, &[]).map(|_| ()).map_err(wire_error),
+                    None => Ok(()),
+                }
             }
             SyncConn::Pg {
                 conn, select_one, ..
@@ -637,11 +635,15 @@ impl SyncConn {
                     return conn.query(sql).map(|_| ()).map_err(wire_error);
                 }
                 let slot = (table as usize - 1) * TEMPLATES + template as usize;
-                let stmt = match stmts.get(slot).copied().flatten() {
+                let mut prepared;
+                let stmt = match stmts.get_mut(slot).and_then(Option::as_mut) {
                     Some(s) => s,
-                    None => conn
-                        .prepare(&template.sql(table, Protocol::Mysql))
-                        .map_err(wire_error)?,
+                    None => {
+                        prepared = conn
+                            .prepare(&template.sql(table, Protocol::Mysql))
+                            .map_err(wire_error)?;
+                        &mut prepared
+                    }
                 };
                 let mut args = [wire::Arg::Int(0); 4];
                 for (a, p) in args.iter_mut().zip(params) {

@@ -99,6 +99,9 @@ pub struct Login<'a> {
 pub struct Prepared {
     id: u32,
     params: u16,
+    /// Parameter types last sent (bit i set: parameter i is text), so that
+    /// later executions with the same types skip them, as libmysqlclient does.
+    sent_types: Option<u64>,
 }
 
 /// A parameter of a prepared statement.
@@ -405,11 +408,15 @@ impl Conn {
                 }
             }
         }
-        Ok(Prepared { id, params })
+        Ok(Prepared {
+            id,
+            params,
+            sent_types: None,
+        })
     }
 
     /// COM_STMT_EXECUTE; returns the rows read (or the rows affected).
-    pub fn execute(&mut self, stmt: Prepared, args: &[Arg<'_>]) -> Result<u64, WireError> {
+    pub fn execute(&mut self, stmt: &mut Prepared, args: &[Arg<'_>]) -> Result<u64, WireError> {
         if args.len() != usize::from(stmt.params) {
             return Err(WireError::Unsupported(format!(
                 "{} values for {} placeholders",
@@ -424,13 +431,22 @@ impl Conn {
         body.extend_from_slice(&1u32.to_le_bytes());
         if !args.is_empty() {
             body.extend(std::iter::repeat_n(0u8, args.len().div_ceil(8)));
-            body.push(1); // types follow
-            for a in args {
-                body.push(match a {
-                    Arg::Int(_) => TYPE_LONGLONG,
-                    Arg::Text(_) => TYPE_VAR_STRING,
-                });
-                body.push(0);
+            let types = args
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| matches!(a, Arg::Text(_)))
+                .fold(0u64, |m, (i, _)| m | (1 << (i % 64)));
+            if stmt.sent_types == Some(types) {
+                body.push(0); // the server keeps the types it was sent
+            } else {
+                body.push(1); // types follow
+                for a in args {
+                    body.push(match a {
+                        Arg::Int(_) => TYPE_LONGLONG,
+                        Arg::Text(_) => TYPE_VAR_STRING,
+                    });
+                    body.push(0);
+                }
             }
             for a in args {
                 match a {
@@ -445,7 +461,17 @@ impl Conn {
         let r = self.command(COM_STMT_EXECUTE, &body);
         self.body = body;
         r?;
-        self.read_result()
+        let rows = self.read_result();
+        // Types reach the server even when the execution fails.
+        if !args.is_empty() && !matches!(rows, Err(WireError::Io(_))) {
+            stmt.sent_types = Some(
+                args.iter()
+                    .enumerate()
+                    .filter(|(_, a)| matches!(a, Arg::Text(_)))
+                    .fold(0u64, |m, (i, _)| m | (1 << (i % 64))),
+            );
+        }
+        rows
     }
 
     /// COM_QUIT, then the socket closes.
