@@ -19,7 +19,7 @@ for pid in $(python3 -c "import json,sys; print(' '.join(str(s['pid']) for s in 
 done
 hc() { nice -n -10 target/release/halocheck bench --sandbox-dir "$sb" --no-auto-inc "$@"; }
 note1="OpenHalo 1.0.14.18 built without aux_mysql 1.4 (extension 1.3): AUTO_INCREMENT fails there, so every engine uses --no-auto-inc; prepared statements fail on its MySQL port (COM_STMT_PREPARE bug)"
-note2="2-core VM shared with other jobs; servers and client at nice -10; 8-s runs after 2-s warm-up, 3 repetitions interleaved, medians with min-max"
+note2="2-core VM shared with other jobs; servers and client at nice -10; 8-s runs after 2-s warm-up, repetitions interleaved (3 in the concurrency sweep, 2 elsewhere), medians with min-max"
 
 # 1. Concurrency sweep at 100,000 rows, plus the latency floor.
 hc --workload point_select,read_write --mode text --threads 1,4,8,16,32 \
@@ -27,16 +27,16 @@ hc --workload point_select,read_write --mode text --threads 1,4,8,16,32 \
     --note "$note1" --note "$note2" --out "$out/threads-100k"
 # 2. Data size at 16 threads: 10,000 and 1,000,000 rows (100,000 is in 1).
 hc --workload point_select,read_write --mode text --threads 16 \
-    --table-size 10000,1000000 --repeat 3 --warmup 2 --duration 8 \
+    --table-size 10000,1000000 --repeat 2 --warmup 2 --duration 8 \
     --note "$note1" --note "$note2" --out "$out/sizes-16-threads"
 # 3. Open loop: a fixed offered rate, latency from the intended start.
 hc --workload point_select --mode text --threads 16 --rate 15000 \
-    --table-size 100000 --repeat 3 --warmup 2 --duration 8 \
+    --table-size 100000 --repeat 2 --warmup 2 --duration 8 \
     --note "$note1" --note "$note2" --out "$out/open-loop-point-select"
 hc --workload read_write --mode text --threads 16 --rate 400 \
-    --table-size 100000 --repeat 3 --warmup 2 --duration 8 \
+    --table-size 100000 --repeat 2 --warmup 2 --duration 8 \
     --note "$note1" --note "$note2" --out "$out/open-loop-read-write"
 # 4. Prepared statements (OpenHalo's MySQL port refuses them in this build).
-hc --workload point_select,read_write --mode prepared --threads 4,16 \
-    --table-size 100000 --repeat 3 --warmup 2 --duration 8 \
+hc --workload point_select,read_write --mode prepared --threads 16 \
+    --table-size 100000 --repeat 2 --warmup 2 --duration 8 \
     --note "$note1" --note "$note2" --out "$out/prepared"
