@@ -493,6 +493,15 @@ pub async fn bench(args: BenchArgs) -> Result<i32, Failure> {
         println!("note: {n}");
     }
     println!("report: {}", out.join("bench.md").display());
+    // Like `halocheck run`: a file that could not run is bad input (exit 2),
+    // reported after everything else ran.
+    if report
+        .corpus
+        .as_ref()
+        .is_some_and(|c| !c.file_errors.is_empty())
+    {
+        return Ok(exit::USAGE);
+    }
     Ok(exit::OK)
 }
 
@@ -538,6 +547,6 @@ fn print_corpus(c: &CorpusReport) {
         }
     }
     for e in &c.file_errors {
-        println!("corpus file not run: {e}");
+        eprintln!("halocheck: corpus file not run: {e}");
     }
 }
