@@ -4,10 +4,11 @@
 //!
 //! Each file runs exactly as in the differential runner (its own scratch
 //! database per endpoint, sessions per slt connection, `onlyif`/`skipif` by
-//! flavour, reconnects after a crash): statements run once, as setup. At each
-//! timeable query ([`is_timeable`]) the endpoint's session runs it once as a
-//! warm-up (that result is the one compared with the reference) and then
-//! `iterations` more times; the median, min and max of those times are kept.
+//! flavour, reconnects after a crash): statements run once, as setup. Each
+//! timeable query ([`is_timeable`]) runs once everywhere as a warm-up (that
+//! result is the one compared with the reference); if it returned rows on
+//! every endpoint it then runs `iterations` more times per endpoint, the
+//! endpoints alternating, and the median, min and max of those times are kept.
 //! A query is *comparable* when it succeeded on every endpoint, warm-up and
 //! timed runs alike; only comparable queries enter the sums and ratios.
 
@@ -322,10 +323,17 @@ enum Sampled {
     Unstable(String),
 }
 
-/// The runner's step executor for the corpus mode: statements and untimed
-/// queries once; timeable queries once plus `iterations` timed runs.
+/// The runner's step executor for the corpus mode: every step once (the
+/// warm-up of a timeable query); then, for a timeable query that returned
+/// rows on every endpoint, `iterations` timed rounds that alternate between
+/// the endpoints (A B A B …), so that a busy moment of a shared machine falls
+/// on all of them rather than on one endpoint's whole series.
 struct Timer {
     iterations: usize,
+    endpoints: usize,
+    /// Endpoints whose warm-up of the current step returned rows (emptied by
+    /// `after_step`).
+    warm: Vec<usize>,
     /// (step index in the file, endpoint index) → samples.
     samples: HashMap<(usize, usize), Sampled>,
 }
@@ -334,7 +342,7 @@ impl StepExecutor for Timer {
     async fn execute(
         &mut self,
         endpoint: usize,
-        step_index: usize,
+        _step_index: usize,
         session: &mut Session,
         step: &Step,
         opts: &RunOptions,
@@ -342,30 +350,56 @@ impl StepExecutor for Timer {
         let first = session
             .execute(&step.sql, opts.protocol, step.is_query, opts.timeout)
             .await;
-        if !step.is_query || !is_timeable(&step.sql) {
-            return first;
+        if step.is_query && is_timeable(&step.sql) && matches!(first.result, Observed::Rows { .. })
+        {
+            self.warm.push(endpoint);
         }
-        if !matches!(first.result, Observed::Rows { .. }) {
-            return first;
+        first
+    }
+
+    async fn after_step(
+        &mut self,
+        step_index: usize,
+        step: &Step,
+        sessions: &mut [Option<&mut Session>],
+        opts: &RunOptions,
+    ) {
+        let warm = std::mem::take(&mut self.warm);
+        // Only queries that can be comparable are timed.
+        if warm.len() != self.endpoints || sessions.len() != self.endpoints {
+            return;
         }
-        let mut times = Vec::with_capacity(self.iterations);
-        let mut sampled = None;
+        let mut times: Vec<Vec<u64>> = vec![Vec::with_capacity(self.iterations); self.endpoints];
+        let mut failed: Vec<Option<String>> = vec![None; self.endpoints];
         for _ in 0..self.iterations {
-            // Like the runner's repeats: no column-type lookup, only the query.
-            let again = session
-                .execute(&step.sql, opts.protocol, false, opts.timeout)
-                .await;
-            if !matches!(again.result, Observed::Rows { .. }) {
-                sampled = Some(Sampled::Unstable(describe(&again.result)));
+            for (i, slot) in sessions.iter_mut().enumerate() {
+                let Some(session) = slot.as_deref_mut() else {
+                    continue;
+                };
+                if failed[i].is_some() {
+                    continue;
+                }
+                // Like the runner's repeats: no column-type lookup, only the query.
+                let again = session
+                    .execute(&step.sql, opts.protocol, false, opts.timeout)
+                    .await;
+                if matches!(again.result, Observed::Rows { .. }) {
+                    times[i].push(again.elapsed_us);
+                } else {
+                    failed[i] = Some(describe(&again.result));
+                }
+            }
+            if failed.iter().any(Option::is_some) {
                 break;
             }
-            times.push(again.elapsed_us);
         }
-        self.samples.insert(
-            (step_index, endpoint),
-            sampled.unwrap_or(Sampled::Times(times)),
-        );
-        first
+        for (i, (t, f)) in times.into_iter().zip(failed).enumerate() {
+            let sampled = match f {
+                Some(m) => Sampled::Unstable(m),
+                None => Sampled::Times(t),
+            };
+            self.samples.insert((step_index, i), sampled);
+        }
     }
 }
 
@@ -412,6 +446,8 @@ pub async fn run_corpus(
         };
         let mut timer = Timer {
             iterations: settings.iterations,
+            endpoints: endpoints.len(),
+            warm: Vec::new(),
             samples: HashMap::new(),
         };
         let run = run::run_file_with(&file, endpoints, &opts, None, &mut timer).await;
@@ -498,7 +534,8 @@ fn file_queries(
                         Some(Sampled::Unstable(m)) => {
                             worst(NotComparable::Unstable, name, m.clone())
                         }
-                        None => worst(NotComparable::Unstable, name, "not timed".into()),
+                        // Not timed: another endpoint failed.
+                        None => {}
                     },
                     Observed::Timeout => worst(NotComparable::Timeout, name, describe(&o.result)),
                     Observed::ConnectionLost { .. } => {

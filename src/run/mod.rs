@@ -244,6 +244,19 @@ pub trait StepExecutor {
         step: &Step,
         opts: &RunOptions,
     ) -> impl std::future::Future<Output = Observation> + Send;
+
+    /// Called once the step has run everywhere, with every endpoint's session
+    /// of the step's connection (`None` where there is none), so that work
+    /// can alternate between endpoints. Does nothing unless overridden.
+    fn after_step(
+        &mut self,
+        _step_index: usize,
+        _step: &Step,
+        _sessions: &mut [Option<&mut Session>],
+        _opts: &RunOptions,
+    ) -> impl std::future::Future<Output = ()> + Send {
+        async {}
+    }
 }
 
 /// The differential runner's executor: once, or `opts.repeat` times for a median.
@@ -405,12 +418,26 @@ async fn execute_items<E: StepExecutor + Send>(
                     mask_scratch(&mut obs.result, &scratch_names[i]);
                     observations.push(Some(obs));
                 }
+                let step_index = run.steps.len();
                 run.steps.push(StepRun {
                     step: step.clone(),
                     ctx: step_ctx,
                     observations,
                     not_run: None,
                 });
+                // Every endpoint's session of the step's connection, lent to
+                // the executor at once (taken out of the map and put back).
+                let mut lent: Vec<Option<Session>> = (0..endpoints.len())
+                    .map(|i| sessions.remove(&(i, step.connection.clone())))
+                    .collect();
+                let mut refs: Vec<Option<&mut Session>> =
+                    lent.iter_mut().map(Option::as_mut).collect();
+                executor.after_step(step_index, step, &mut refs, opts).await;
+                for (i, s) in lent.into_iter().enumerate() {
+                    if let Some(s) = s {
+                        sessions.insert((i, step.connection.clone()), s);
+                    }
+                }
                 if let Some(p) = progress {
                     p.inc(1);
                 }
