@@ -790,7 +790,8 @@ pub fn markdown(m: &mut String, c: &CorpusReport) {
             for q in list {
                 let _ = writeln!(
                     m,
-                    "| {}:{} | {} | {} | {} | {:.2}× | `{}` |",
+                    // Double backticks: the query's own backticks stay as they are.
+                    "| {}:{} | {} | {} | {} | {:.2}× | `` {} `` |",
                     q.file,
                     q.line,
                     if q.complexity.is_empty() {
@@ -801,7 +802,7 @@ pub fn markdown(m: &mut String, c: &CorpusReport) {
                     q.time.get(reference).map_or(0, |t| t.median_us),
                     q.time.get(target).map_or(0, |t| t.median_us),
                     q.ratio[target],
-                    cell(&shorten(&q.sql, 80)).replace('`', "'")
+                    cell(&shorten(&q.sql, 80)).replace("``", "` `")
                 );
             }
             let _ = writeln!(m);
