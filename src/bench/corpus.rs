@@ -706,7 +706,8 @@ pub fn markdown(m: &mut String, c: &CorpusReport) {
         "{} file(s) from {}, run as `halocheck run` runs them (a scratch database per file and \
          endpoint, statements once, `onlyif`/`skipif` by flavour). Every read-only query \
          (SELECT, WITH, VALUES, TABLE; see docs/benchmarking.md) ran {} time as a warm-up \
-         and {} more times, timed, on the same session; times are the median of the timed runs, execute + fetch \
+         and then, if it returned rows everywhere, in {} timed rounds alternating between \
+         the endpoints (each on its own session); times are the median of the timed runs, execute + fetch \
          as the client sees them. A query is *timed* (comparable) when it succeeded on every \
          endpoint. Ratio = target median / `{reference}` median: below 1 the target is faster; \
          the geometric mean weighs every query alike. *Complex*: a JOIN, subquery, CTE, window \
