@@ -198,7 +198,7 @@ fn every_workload_is_consistent_on_mariadb_and_postgresql() {
     ] {
         assert!(v.get(key).is_some(), "bench.json lacks {key}");
     }
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert_eq!(v["reference"], "mariadb");
     assert_eq!(v["settings"]["distribution"], "uniform");
     let eps = v["endpoints"].as_array().expect("endpoints");
@@ -609,4 +609,190 @@ fn lean_client_speaks_to_postgresql() {
     }
     assert_eq!(c.query("SELECT 1").expect("still usable"), 1);
     c.close();
+}
+
+/// `bench --corpus` on the fixture under tests/corpus/bench, MariaDB
+/// (reference) against PostgreSQL.
+#[test]
+fn corpus_mode_times_every_read_only_query() {
+    let out = tempdir("corpus");
+    let reference = format!("mariadb={}", mysql_url());
+    let target = format!("postgresql={}", pg_url());
+    let corpus_dir = common::corpus("bench");
+    let r = halocheck(&[
+        "bench",
+        "--corpus",
+        &corpus_dir,
+        "--reference",
+        &reference,
+        "--target",
+        &target,
+        "--iterations",
+        "4",
+        "--sandbox-dir",
+        &sandbox_dir(),
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains(&pg_password()), "password printed");
+    let text = std::fs::read_to_string(out.join("bench.json")).expect("bench.json written");
+    assert!(!text.contains(&pg_password()), "password in bench.json");
+    let v: Value = serde_json::from_str(&text).expect("bench.json is JSON");
+    assert_eq!(v["schema_version"], 2);
+    assert!(cells(&v).is_empty(), "no OLTP workload runs in corpus mode");
+    let c = &v["corpus"];
+    for key in [
+        "settings",
+        "endpoints",
+        "files",
+        "file_errors",
+        "overall",
+        "features",
+        "queries",
+    ] {
+        assert!(c.get(key).is_some(), "corpus lacks {key}");
+    }
+    assert_eq!(c["settings"]["iterations"], 4);
+    assert_eq!(c["endpoints"], serde_json::json!(["mariadb", "postgresql"]));
+    let queries = c["queries"].as_array().expect("queries");
+    let at = |file: &str, line: u64| {
+        queries
+            .iter()
+            .find(|q| q["file"].as_str().unwrap_or("").ends_with(file) && q["line"] == line)
+    };
+    // Statements (even one that reads) and SHOW are never timed.
+    for line in [5, 8, 13, 44] {
+        assert!(at("basic.slt", line).is_none(), "basic.slt:{line} timed");
+    }
+    assert!(at("shapes.slt", 4).is_none());
+    // Every portable read-only query is timed N times on both endpoints.
+    let comparable: Vec<&Value> = queries.iter().filter(|q| q["comparable"] == true).collect();
+    assert_eq!(comparable.len(), 8, "{queries:#?}");
+    for q in &comparable {
+        for ep in ["mariadb", "postgresql"] {
+            let t = &q["time"][ep];
+            assert_eq!(t["runs"], 4, "{} on {ep}", q["sql"]);
+            let (min, med, max) = (f(&t["min_us"]), f(&t["median_us"]), f(&t["max_us"]));
+            assert!(min > 0.0 && min <= med && med <= max, "{q}");
+        }
+        let ratio = f(&q["ratio"]["postgresql"]);
+        let expect =
+            f(&q["time"]["postgresql"]["median_us"]) / f(&q["time"]["mariadb"]["median_us"]);
+        assert!((ratio - expect).abs() < 1e-3, "{q}");
+        assert_eq!(q["outcome"]["postgresql"], "pass", "{q}");
+    }
+    // MySQL-only IFNULL fails on PostgreSQL; `skipif postgresql` runs on one side.
+    let ifnull = at("basic.slt", 31).expect("IFNULL query listed");
+    assert_eq!(ifnull["comparable"], false);
+    assert_eq!(ifnull["reason"], "error_on_target");
+    assert!(
+        ifnull["detail"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("postgresql: ")
+    );
+    assert!(ifnull["ratio"].as_object().expect("ratio").is_empty());
+    // Only queries that can be comparable are timed.
+    assert!(ifnull["time"].as_object().expect("time").is_empty());
+    assert_eq!(
+        at("basic.slt", 37).expect("skipif query")["reason"],
+        "skipped"
+    );
+    // Complexity classes of the fixture's shapes.
+    let shape = |line: u64| at("shapes.slt", line).expect("shape")["complexity"].clone();
+    assert_eq!(shape(15), serde_json::json!(["join"]));
+    assert_eq!(shape(25), serde_json::json!(["subquery"]));
+    assert_eq!(shape(31), serde_json::json!(["group_by"]));
+    assert_eq!(shape(39), serde_json::json!(["union"]));
+    assert_eq!(shape(49), serde_json::json!(["window"]));
+    assert_eq!(shape(59), serde_json::json!(["cte"]));
+    // Per feature and overall.
+    let features = c["features"].as_array().expect("features");
+    let feature = |name: &str| {
+        features
+            .iter()
+            .find(|g| g["feature"] == name)
+            .unwrap_or_else(|| panic!("no feature {name}"))
+    };
+    let simple = feature("simple");
+    assert_eq!(simple["queries"], 4);
+    assert_eq!(simple["all"]["timed"], 2);
+    assert_eq!(simple["complex"]["timed"], 0);
+    assert_eq!(simple["not_comparable"]["error_on_target"], 1);
+    assert_eq!(simple["not_comparable"]["skipped"], 1);
+    let complex = feature("complex");
+    assert_eq!(complex["all"]["timed"], 6);
+    assert_eq!(complex["complex"]["timed"], 6);
+    let overall = &c["overall"];
+    assert_eq!(overall["queries"], 10);
+    assert_eq!(overall["all"]["timed"], 8);
+    assert_eq!(overall["mismatched"], 0);
+    for ep in ["mariadb", "postgresql"] {
+        let sum: f64 = comparable
+            .iter()
+            .map(|q| f(&q["time"][ep]["median_us"]))
+            .sum();
+        assert_eq!(f(&overall["all"]["sum_median_us"][ep]), sum, "{ep}");
+    }
+    let ln_sum: f64 = comparable
+        .iter()
+        .map(|q| f(&q["ratio"]["postgresql"]).ln())
+        .sum();
+    let geomean = (ln_sum / comparable.len() as f64).exp();
+    assert!(
+        (f(&overall["all"]["geomean_ratio"]["postgresql"]) - geomean).abs() < 2e-3,
+        "{geomean} vs {}",
+        overall["all"]["geomean_ratio"]
+    );
+    let md = std::fs::read_to_string(out.join("bench.md")).expect("bench.md");
+    assert!(md.contains("## Query corpus"), "{md}");
+    assert!(md.contains("| **overall** | 10 | 8 | 2 | 0 |"), "{md}");
+    assert!(r.stdout.contains("overall"), "{}", r.stdout);
+}
+
+#[test]
+fn corpus_mode_reports_a_bad_file_and_runs_the_others() {
+    let out = tempdir("corpus-bad");
+    let r = halocheck(&[
+        "bench",
+        "--corpus",
+        &common::corpus("bad"),
+        "--reference",
+        &format!("mariadb={}", mysql_url()),
+        "--target",
+        &format!("again={}", mysql_url()),
+        "--iterations",
+        "1",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(r.code, 2, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("bad.slt:4:"), "{}", r.stderr);
+    let v: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("bench.json")).expect("bench.json written"),
+    )
+    .expect("JSON");
+    assert_eq!(v["corpus"]["files"], 2);
+    assert_eq!(v["corpus"]["file_errors"].as_array().map(Vec::len), Some(1));
+    let r = halocheck(&[
+        "bench",
+        "--corpus",
+        "tests/corpus/nope",
+        "--reference",
+        &mysql_url(),
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("tests/corpus/nope"), "{}", r.stderr);
+    let r = halocheck(&[
+        "bench",
+        "--corpus",
+        &common::corpus("bench"),
+        "--reference",
+        &mysql_url(),
+        "--iterations",
+        "0",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--iterations"), "{}", r.stderr);
 }

@@ -5,7 +5,10 @@
 //! Flow: probe endpoints → for each table size: load every endpoint → floor
 //! ladder (first size) → for workload × mode × repeat × threads, run each
 //! endpoint in turn (engines interleaved) → drop the scratch data → report.
+//! With `--corpus`, [`corpus`] times the read-only queries of `.slt` files
+//! instead.
 
+pub mod corpus;
 pub mod driver;
 pub mod load;
 pub mod pgwire;

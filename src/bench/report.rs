@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::{Cell, EndpointEntry, Mode, Settings};
 
 /// Version of the bench.json layout; bump on incompatible changes.
-pub const BENCH_SCHEMA_VERSION: u32 = 1;
+/// 2: adds `corpus` (the query-corpus mode; `null` when it did not run).
+pub const BENCH_SCHEMA_VERSION: u32 = 2;
 
 /// Median, min and max of repeated runs.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
@@ -77,6 +78,9 @@ pub struct BenchReport {
     pub endpoints: Vec<EndpointEntry>,
     pub summaries: Vec<Summary>,
     pub cells: Vec<Cell>,
+    /// The query-corpus mode's results (`bench --corpus`).
+    #[serde(default)]
+    pub corpus: Option<super::corpus::CorpusReport>,
 }
 
 type Key = (String, String, usize, u32, String);
@@ -207,31 +211,34 @@ pub fn markdown(r: &BenchReport, charts: &[String]) -> String {
     for n in &r.notes {
         let _ = writeln!(m, "> **Note:** {n}\n");
     }
-    let _ = writeln!(
-        m,
-        "Workloads identical to sysbench 1.0.20's `oltp_*` scripts: {} table(s), range size {}, \
+    if !r.cells.is_empty() {
+        let _ = writeln!(
+            m,
+            "Workloads identical to sysbench 1.0.20's `oltp_*` scripts: {} table(s), range size {}, \
          **{} distribution**, transactions {}, warm-up {} s, measured {} s per run, {} repetition(s) \
          with endpoints interleaved, client driver {}, {}.\n",
-        s.tables,
-        s.range_size,
-        match s.distribution {
-            super::Distribution::Uniform => "uniform",
-            super::Distribution::Special => "special (sysbench 1.0 default)",
-        },
-        if s.skip_trx { "off (--skip-trx)" } else { "on" },
-        s.warmup_s,
-        s.duration_s,
-        s.repeat,
-        match s.driver {
-            super::Driver::Lean => "lean (one thread per connection)".to_string(),
-            super::Driver::Async => format!("async ({} runtime thread(s))", s.client_threads),
-        },
-        match s.rate {
-            Some(rate) =>
-                format!("open loop at {rate} events/s offered (latency from the intended start)"),
-            None => "closed loop".into(),
-        }
-    );
+            s.tables,
+            s.range_size,
+            match s.distribution {
+                super::Distribution::Uniform => "uniform",
+                super::Distribution::Special => "special (sysbench 1.0 default)",
+            },
+            if s.skip_trx { "off (--skip-trx)" } else { "on" },
+            s.warmup_s,
+            s.duration_s,
+            s.repeat,
+            match s.driver {
+                super::Driver::Lean => "lean (one thread per connection)".to_string(),
+                super::Driver::Async => format!("async ({} runtime thread(s))", s.client_threads),
+            },
+            match s.rate {
+                Some(rate) => format!(
+                    "open loop at {rate} events/s offered (latency from the intended start)"
+                ),
+                None => "closed loop".into(),
+            }
+        );
+    }
     let _ = writeln!(m, "## Endpoints\n");
     let _ = writeln!(
         m,
@@ -420,16 +427,21 @@ pub fn markdown(r: &BenchReport, charts: &[String]) -> String {
         }
         let _ = writeln!(m);
     }
+    if let Some(c) = &r.corpus {
+        super::corpus::markdown(&mut m, c);
+    }
     if !charts.is_empty() {
         let _ = writeln!(m, "## Charts\n");
         for c in charts {
             let _ = writeln!(m, "![{c}]({c})\n");
         }
     }
-    let _ = writeln!(
-        m,
-        "Server CPU is summed over the server's process tree (utime+stime, plus cutime+cstime of exited children); memory is PSS from smaps_rollup. See docs/benchmarking.md."
-    );
+    if !r.cells.is_empty() {
+        let _ = writeln!(
+            m,
+            "Server CPU is summed over the server's process tree (utime+stime, plus cutime+cstime of exited children); memory is PSS from smaps_rollup. See docs/benchmarking.md."
+        );
+    }
     m
 }
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 use clap::Args;
 
 use super::{EndpointArgs, SandboxBinArgs, connect_all, resolve_endpoints};
+use crate::bench::corpus::{self, CorpusReport, CorpusSettings};
 use crate::bench::report::{BENCH_SCHEMA_VERSION, BenchReport, summarise};
 use crate::bench::{
     self, BenchEndpoint, Distribution, Driver, EndpointEntry, Mode, Settings, Workload,
@@ -105,6 +106,16 @@ pub struct BenchArgs {
     /// Print the equivalent sysbench command lines and exit.
     #[arg(long)]
     pub sysbench_cmd: bool,
+    /// Query-corpus mode: time the read-only queries of these .slt files or
+    /// directories (repeatable) instead of running the OLTP workloads.
+    #[arg(long = "corpus", value_name = "PATH")]
+    pub corpus: Vec<PathBuf>,
+    /// Corpus mode: timed executions of each query per endpoint (after one warm-up).
+    #[arg(long, default_value_t = 11)]
+    pub iterations: usize,
+    /// Corpus mode: seconds one execution may run before it is cancelled.
+    #[arg(long, default_value_t = 30.0)]
+    pub query_timeout: f64,
     /// Where the sandbox is when no endpoint is given.
     #[command(flatten)]
     pub sandbox: SandboxBinArgs,
@@ -210,6 +221,14 @@ fn check(args: &BenchArgs) -> Result<(), Failure> {
     if !positive(args.sample_interval) {
         return Err(Failure::usage("--sample-interval must be positive"));
     }
+    if args.iterations == 0 {
+        return Err(Failure::usage("--iterations must be at least 1"));
+    }
+    if !positive(args.query_timeout) {
+        return Err(Failure::usage(
+            "--query-timeout must be a positive number of seconds",
+        ));
+    }
     Ok(())
 }
 
@@ -258,6 +277,11 @@ pub async fn bench(args: BenchArgs) -> Result<i32, Failure> {
             ))
         })?;
         endpoints = sandbox_endpoints(state)?;
+        if !args.corpus.is_empty() {
+            // The corpus is MySQL dialect: on a postgres:// port nearly every
+            // query fails and none would be comparable.
+            endpoints.retain(|e| e.spec.url.protocol == crate::endpoint::Protocol::Mysql);
+        }
         if endpoints.is_empty() {
             return Err(Failure::usage(format!(
                 "the sandbox at {} has no running server",
@@ -305,8 +329,19 @@ pub async fn bench(args: BenchArgs) -> Result<i32, Failure> {
         e.spec.connect_timeout =
             std::time::Duration::from_secs_f64(args.endpoints.connect_timeout.max(0.1));
     }
+    let corpus_mode = !args.corpus.is_empty();
+    // Parse the corpus before connecting: a missing path is a usage error.
+    let corpus_files = if corpus_mode {
+        Some(super::load_corpus(&args.corpus)?)
+    } else {
+        None
+    };
     let settings = Settings {
-        workloads: args.workloads.clone(),
+        workloads: if corpus_mode {
+            Vec::new()
+        } else {
+            args.workloads.clone()
+        },
         modes: args.modes.clone(),
         threads: args.threads.clone(),
         table_sizes: args.table_size.clone(),
@@ -321,7 +356,7 @@ pub async fn bench(args: BenchArgs) -> Result<i32, Failure> {
         repeat: args.repeat,
         driver: args.driver,
         client_threads: args.client_threads,
-        floor: args.floor,
+        floor: args.floor && !corpus_mode,
         keep: args.keep,
         sample_interval_s: args.sample_interval,
         scratch: args.scratch.clone(),
@@ -366,23 +401,46 @@ pub async fn bench(args: BenchArgs) -> Result<i32, Failure> {
             ));
         }
     }
-    eprintln!(
-        "bench: {} distribution, {} loop",
-        match settings.distribution {
-            Distribution::Uniform => "uniform",
-            Distribution::Special => "special (sysbench 1.0)",
-        },
-        if settings.rate.is_some() {
-            "open"
-        } else {
-            "closed"
-        }
-    );
+    if !corpus_mode {
+        eprintln!(
+            "bench: {} distribution, {} loop",
+            match settings.distribution {
+                Distribution::Uniform => "uniform",
+                Distribution::Special => "special (sysbench 1.0)",
+            },
+            if settings.rate.is_some() {
+                "open"
+            } else {
+                "closed"
+            }
+        );
+    }
     let started_at = chrono::Utc::now();
     let clock = Instant::now();
-    let cells = bench::run_all(&endpoints, &settings)
-        .await
-        .map_err(Failure::usage)?;
+    let (cells, corpus) = match corpus_files {
+        Some(files) => {
+            let cs = CorpusSettings {
+                paths: args
+                    .corpus
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect(),
+                iterations: args.iterations,
+                warmup: 1,
+                timeout_s: args.query_timeout,
+            };
+            (
+                Vec::new(),
+                Some(corpus::run_corpus(files, &connected, &cs).await),
+            )
+        }
+        None => (
+            bench::run_all(&endpoints, &settings)
+                .await
+                .map_err(Failure::usage)?,
+            None,
+        ),
+    };
     let report = BenchReport {
         schema_version: BENCH_SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -408,6 +466,7 @@ pub async fn bench(args: BenchArgs) -> Result<i32, Failure> {
             .collect(),
         summaries: summarise(&cells),
         cells,
+        corpus,
     };
     let out = args.out.clone().unwrap_or_else(|| {
         Path::new("reports").join(format!("bench-{}", started_at.format("%Y%m%dT%H%M%SZ")))
@@ -435,9 +494,67 @@ pub async fn bench(args: BenchArgs) -> Result<i32, Failure> {
             s.errors
         );
     }
+    if let Some(c) = &report.corpus {
+        print_corpus(c);
+    }
     for n in &report.notes {
         println!("note: {n}");
     }
     println!("report: {}", out.join("bench.md").display());
+    // Like `halocheck run`: a file that could not run is bad input (exit 2),
+    // reported after everything else ran.
+    if report
+        .corpus
+        .as_ref()
+        .is_some_and(|c| !c.file_errors.is_empty())
+    {
+        return Ok(exit::USAGE);
+    }
     Ok(exit::OK)
+}
+
+/// The corpus mode's terminal summary: one line per feature and target.
+fn print_corpus(c: &CorpusReport) {
+    let Some(reference) = c.endpoints.first() else {
+        return;
+    };
+    for target in c.endpoints.iter().skip(1) {
+        println!(
+            "{:<26} {:>7} {:>6} {:>8} {:>12} {:>12} {:>8} {:>8} {:>8}",
+            format!("corpus {target}/{reference}"),
+            "queries",
+            "timed",
+            "not cmp",
+            format!("{reference} ms"),
+            format!("{target} ms"),
+            "geomean",
+            "complex",
+            "cx geo"
+        );
+        for g in c.features.iter().chain(std::iter::once(&c.overall)) {
+            let ms = |n: &String| {
+                g.all
+                    .sum_median_us
+                    .get(n)
+                    .map(|u| format!("{:.1}", *u as f64 / 1000.0))
+                    .unwrap_or_default()
+            };
+            let geo = |v: Option<&f64>| v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "-".into());
+            println!(
+                "{:<26} {:>7} {:>6} {:>8} {:>12} {:>12} {:>8} {:>8} {:>8}",
+                g.feature,
+                g.queries,
+                g.all.timed,
+                g.not_comparable.values().sum::<usize>(),
+                ms(reference),
+                ms(target),
+                geo(g.all.geomean_ratio.get(target)),
+                g.complex.timed,
+                geo(g.complex.geomean_ratio.get(target)),
+            );
+        }
+    }
+    for e in &c.file_errors {
+        eprintln!("halocheck: corpus file not run: {e}");
+    }
 }

@@ -231,12 +231,67 @@ impl Scratch {
     }
 }
 
+/// How a step is executed on one endpoint's session. The differential run
+/// uses [`Differential`]; `bench --corpus` swaps in one that also times
+/// read-only queries, so both share scratch databases, sessions and conditions.
+pub trait StepExecutor {
+    /// Runs `step` (the `step_index`-th step of the file) on endpoint `endpoint`.
+    fn execute(
+        &mut self,
+        endpoint: usize,
+        step_index: usize,
+        session: &mut Session,
+        step: &Step,
+        opts: &RunOptions,
+    ) -> impl std::future::Future<Output = Observation> + Send;
+
+    /// Called once the step has run everywhere, with every endpoint's session
+    /// of the step's connection (`None` where there is none), so that work
+    /// can alternate between endpoints. Does nothing unless overridden.
+    fn after_step(
+        &mut self,
+        _step_index: usize,
+        _step: &Step,
+        _sessions: &mut [Option<&mut Session>],
+        _opts: &RunOptions,
+    ) -> impl std::future::Future<Output = ()> + Send {
+        async {}
+    }
+}
+
+/// The differential runner's executor: once, or `opts.repeat` times for a median.
+pub struct Differential;
+
+impl StepExecutor for Differential {
+    async fn execute(
+        &mut self,
+        _endpoint: usize,
+        _step_index: usize,
+        session: &mut Session,
+        step: &Step,
+        opts: &RunOptions,
+    ) -> Observation {
+        execute_timed(session, step, opts).await
+    }
+}
+
 /// Runs one file in lockstep on the endpoints (index 0 first).
 pub async fn run_file(
     file: &SltFile,
     endpoints: &[Connected],
     opts: &RunOptions,
     progress: Option<&ProgressBar>,
+) -> FileRun {
+    run_file_with(file, endpoints, opts, progress, &mut Differential).await
+}
+
+/// [`run_file`] with another way of executing each step.
+pub async fn run_file_with<E: StepExecutor + Send>(
+    file: &SltFile,
+    endpoints: &[Connected],
+    opts: &RunOptions,
+    progress: Option<&ProgressBar>,
+    executor: &mut E,
 ) -> FileRun {
     let started = Instant::now();
     let mut run = FileRun {
@@ -261,7 +316,7 @@ pub async fn run_file(
         }
     }
     if run.error.is_none() {
-        execute_items(file, endpoints, opts, &names, progress, &mut run).await;
+        execute_items(file, endpoints, opts, &names, progress, &mut run, executor).await;
     }
     for s in scratches {
         if let Err(e) = s.drop(opts.keep).await {
@@ -279,13 +334,14 @@ pub async fn run_file(
     run
 }
 
-async fn execute_items(
+async fn execute_items<E: StepExecutor + Send>(
     file: &SltFile,
     endpoints: &[Connected],
     opts: &RunOptions,
     scratch_names: &[String],
     progress: Option<&ProgressBar>,
     run: &mut FileRun,
+    executor: &mut E,
 ) {
     let mut sessions: HashMap<(usize, String), Session> = HashMap::new();
     let mut ctx = CompareContext {
@@ -357,16 +413,31 @@ async fn execute_items(
                         observations.push(None);
                         continue;
                     };
-                    let mut obs = execute_timed(session, step, opts).await;
+                    let step_index = run.steps.len();
+                    let mut obs = executor.execute(i, step_index, session, step, opts).await;
                     mask_scratch(&mut obs.result, &scratch_names[i]);
                     observations.push(Some(obs));
                 }
+                let step_index = run.steps.len();
                 run.steps.push(StepRun {
                     step: step.clone(),
                     ctx: step_ctx,
                     observations,
                     not_run: None,
                 });
+                // Every endpoint's session of the step's connection, lent to
+                // the executor at once (taken out of the map and put back).
+                let mut lent: Vec<Option<Session>> = (0..endpoints.len())
+                    .map(|i| sessions.remove(&(i, step.connection.clone())))
+                    .collect();
+                let mut refs: Vec<Option<&mut Session>> =
+                    lent.iter_mut().map(Option::as_mut).collect();
+                executor.after_step(step_index, step, &mut refs, opts).await;
+                for (i, s) in lent.into_iter().enumerate() {
+                    if let Some(s) = s {
+                        sessions.insert((i, step.connection.clone()), s);
+                    }
+                }
                 if let Some(p) = progress {
                     p.inc(1);
                 }
