@@ -163,9 +163,13 @@ pub struct Resources {
 pub struct Sampler {
     stop: std::sync::Arc<tokio::sync::watch::Sender<bool>>,
     /// The last sample, taken by [`Sampler::end_hook`] at the end of the measured period.
-    last: std::sync::Arc<std::sync::Mutex<Option<TreeSample>>>,
-    handle: tokio::task::JoinHandle<(Vec<TreeSample>, u64, u64, Duration)>,
+    last: std::sync::Arc<std::sync::Mutex<Option<(Instant, TreeSample)>>>,
+    handle: tokio::task::JoinHandle<SamplerOutput>,
 }
+
+/// What the sampling task returns: timed samples, the client's CPU ticks at
+/// the start and the end, and the time sampled.
+type SamplerOutput = (Vec<(Instant, TreeSample)>, u64, u64, Duration);
 
 impl Sampler {
     /// Starts sampling after `delay` (the warm-up).
@@ -180,7 +184,7 @@ impl Sampler {
                 if let Some(p) = pid
                     && let Some(s) = sample_tree(p)
                 {
-                    samples.push(s);
+                    samples.push((Instant::now(), s));
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(every) => {}
@@ -190,7 +194,7 @@ impl Sampler {
             if let Some(p) = pid
                 && let Some(s) = sample_tree(p)
             {
-                samples.push(s);
+                samples.push((Instant::now(), s));
             }
             (samples, client0, self_cpu_ticks(), started.elapsed())
         });
@@ -207,7 +211,7 @@ impl Sampler {
         let (stop, last) = (self.stop.clone(), self.last.clone());
         move || {
             if let Ok(mut l) = last.lock() {
-                *l = pid.and_then(sample_tree);
+                *l = pid.and_then(sample_tree).map(|s| (Instant::now(), s));
             }
             let _ = stop.send(true);
         }
@@ -221,13 +225,13 @@ impl Sampler {
             Err(_) => (Vec::new(), 0, 0, Duration::ZERO),
         };
         // The hook's sample, taken before connections closed, is the true
-        // end; the task's own final sample came later and may miss backends.
-        if let Some(end) = self.last.lock().ok().and_then(|mut l| l.take())
-            && !samples.is_empty()
-        {
-            samples.pop();
-            samples.push(end);
+        // end: the task's samples taken after it (its own final one, or all
+        // of them when a loaded machine woke the task late) are dropped.
+        if let Some((end_at, end)) = self.last.lock().ok().and_then(|mut l| l.take()) {
+            samples.retain(|(at, _)| *at < end_at);
+            samples.push((end_at, end));
         }
+        let samples: Vec<TreeSample> = samples.into_iter().map(|(_, s)| s).collect();
         summarise(pid, &samples, c0, c1, events, queries, ticks_per_second())
     }
 }
@@ -252,9 +256,13 @@ pub fn summarise(
         ..Resources::default()
     };
     if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
-        let cpu = last.cpu_ticks.saturating_sub(first.cpu_ticks) as f64 / hz;
-        r.server_cpu_s = Some(round(cpu, 3));
-        r.server_cpu_s_per_1000_tx = (events > 0).then(|| round(cpu * 1000.0 / events as f64, 5));
+        // One sample is no interval: no CPU figure rather than a false zero.
+        if samples.len() >= 2 {
+            let cpu = last.cpu_ticks.saturating_sub(first.cpu_ticks) as f64 / hz;
+            r.server_cpu_s = Some(round(cpu, 3));
+            r.server_cpu_s_per_1000_tx =
+                (events > 0).then(|| round(cpu * 1000.0 / events as f64, 5));
+        }
         let peak = samples.iter().map(|s| s.pss_kib).max().unwrap_or(0);
         let mean = samples.iter().map(|s| s.pss_kib).sum::<u64>() as f64 / samples.len() as f64;
         r.server_pss_peak_mib = Some(round(peak as f64 / 1024.0, 1));
