@@ -244,6 +244,8 @@ async fn run(
         batch_rows: 1000,
         state: state.clone(),
         tables: Vec::new(),
+        zero_dates: Default::default(),
+        objects: Default::default(),
     };
     if reuse {
         println!("(HALOCHECK_BENCH_REUSE=1: generate and migrate skipped)");

@@ -197,6 +197,12 @@ pub fn canonical_append(kind: Kind, postgres: bool, raw: &[u8], out: &mut Vec<u8
     }
 }
 
+/// A MySQL zero date: month or day `00` in a `YYYY-MM-DD…` value
+/// (`0000-00-00`, `0000-00-00 00:00:00`, `2024-00-15`, `2024-05-00`).
+pub fn is_zero_date(v: &[u8]) -> bool {
+    v.len() >= 10 && v[4] == b'-' && v[7] == b'-' && (&v[5..7] == b"00" || &v[8..10] == b"00")
+}
+
 /// A difference that a migration to PostgreSQL/OpenHalo makes by design.
 /// Such rows are counted separately, never hidden and never called equal.
 pub fn expected_loss(
@@ -206,7 +212,11 @@ pub fn expected_loss(
 ) -> Option<&'static str> {
     let src = String::from_utf8_lossy(source?);
     match kind {
-        Kind::Date | Kind::Datetime { .. } if src.starts_with("0000-00-00") => Some("zero date"),
+        // migrate --zero-dates null writes NULL for them; any other target
+        // value is a real difference.
+        Kind::Date | Kind::Datetime { .. } if is_zero_date(src.as_bytes()) && target.is_none() => {
+            Some("zero date")
+        }
         Kind::Boolean if !matches!(src.trim(), "0" | "1") => {
             let t = target.map(|t| String::from_utf8_lossy(t).into_owned());
             matches!(t.as_deref(), Some("t" | "1" | "true"))
@@ -437,6 +447,26 @@ mod tests {
             expected_loss(Kind::Date, Some(b"0000-00-00"), None),
             Some("zero date")
         );
+        assert_eq!(
+            expected_loss(
+                Kind::Datetime { fsp: 0 },
+                Some(b"2024-05-00 10:00:00"),
+                None
+            ),
+            Some("zero date")
+        );
+        assert_eq!(
+            expected_loss(Kind::Date, Some(b"2024-00-15"), None),
+            Some("zero date")
+        );
+        // A zero date that became some other date is a real difference.
+        assert_eq!(
+            expected_loss(Kind::Date, Some(b"0000-00-00"), Some(b"1970-01-01")),
+            None
+        );
+        assert_eq!(expected_loss(Kind::Date, Some(b"2024-01-01"), None), None);
+        assert!(!is_zero_date(b"2024-01-01 00:00:00"));
+        assert!(is_zero_date(b"0000-00-00 00:00:00"));
         assert_eq!(
             expected_loss(Kind::Boolean, Some(b"5"), Some(b"t")),
             Some("tinyint(1) value outside 0/1")

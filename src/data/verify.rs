@@ -97,6 +97,9 @@ pub struct TableReport {
     /// Values whose only difference is an expected conversion, by reason
     /// (counted, never called equal silently: the table report shows them).
     pub expected_losses: BTreeMap<String, u64>,
+    /// The first rows whose only differences are expected conversions,
+    /// listed apart from the differing rows (kind `expected_loss`).
+    pub expected_loss_rows: Vec<RowDiff>,
     /// The first differing rows, with both sides' raw values.
     pub rows: Vec<RowDiff>,
     /// The row count changed while the table was being verified.
@@ -117,6 +120,7 @@ impl TableReport {
             differing_chunks: 0,
             differing_rows: 0,
             expected_losses: BTreeMap::new(),
+            expected_loss_rows: Vec::new(),
             rows: Vec::new(),
             changed_during_verification: false,
             error: None,
@@ -136,6 +140,9 @@ pub struct RowDiff {
     /// Raw values as the source sent them (binary as 0x-hex), per column.
     pub source: Option<Vec<Option<String>>>,
     pub target: Option<Vec<Option<String>>>,
+    /// For an expected loss: the reason per column.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -144,6 +151,8 @@ pub enum DiffKind {
     MissingInTarget,
     ExtraInTarget,
     Values,
+    /// Only expected conversions (zero date → NULL, …); not a mismatch.
+    ExpectedLoss,
 }
 
 /// A row's hash and the sum of hashes, 256 bits with carry.
@@ -931,8 +940,27 @@ fn record(
                 }
             }
             if !losses.is_empty() && losses.iter().all(Option::is_some) {
-                for reason in losses.into_iter().flatten() {
-                    *tr.expected_losses.entry(reason.to_string()).or_default() += 1;
+                let reasons: Vec<String> = losses.into_iter().flatten().map(String::from).collect();
+                for reason in &reasons {
+                    *tr.expected_losses.entry(reason.clone()).or_default() += 1;
+                }
+                if tr.expected_loss_rows.len() < opts.max_listed {
+                    tr.expected_loss_rows.push(RowDiff {
+                        kind: DiffKind::ExpectedLoss,
+                        key: key_text(s),
+                        columns: cols.iter().map(|&i| plan.names[i].clone()).collect(),
+                        source: Some(
+                            cols.iter()
+                                .map(|&i| shown(plan.kinds[i], &s.raw[i]))
+                                .collect(),
+                        ),
+                        target: Some(
+                            cols.iter()
+                                .map(|&i| shown(plan.kinds[i], &t.raw[i]))
+                                .collect(),
+                        ),
+                        reasons,
+                    });
                 }
                 return;
             }
@@ -950,6 +978,7 @@ fn record(
                         .map(|&i| shown(plan.kinds[i], &t.raw[i]))
                         .collect(),
                 ),
+                reasons: Vec::new(),
             }
         }
         (Some(s), None) => RowDiff {
@@ -958,6 +987,7 @@ fn record(
             columns: plan.names.clone(),
             source: Some(all(s)),
             target: None,
+            reasons: Vec::new(),
         },
         (None, Some(t)) => RowDiff {
             kind: DiffKind::ExtraInTarget,
@@ -965,6 +995,7 @@ fn record(
             columns: plan.names.clone(),
             source: None,
             target: Some(all(t)),
+            reasons: Vec::new(),
         },
         (None, None) => return,
     };
