@@ -154,14 +154,14 @@ pub fn canonical_append(kind: Kind, postgres: bool, raw: &[u8], out: &mut Vec<u8
         },
         Kind::Decimal { scale } => decimal_append(text.trim(), scale, out),
         Kind::Float32 => match text.trim().parse::<f32>() {
-            Ok(f) if f == 0.0 => out.push(b'0'),
+            Ok(0.0) => out.push(b'0'),
             Ok(f) => {
                 let _ = write!(out, "{f}");
             }
             Err(_) => out.extend_from_slice(raw),
         },
         Kind::Float64 => match text.trim().parse::<f64>() {
-            Ok(f) if f == 0.0 => out.push(b'0'),
+            Ok(0.0) => out.push(b'0'),
             Ok(f) => {
                 let _ = write!(out, "{f}");
             }

@@ -166,11 +166,23 @@ impl DataConn {
                 let _ = c
                     .query_drop("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     .await;
-                // OpenHalo's MySQL port may not know the InnoDB clause or
-                // READ ONLY: the first form the server takes wins.
+                if c.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+                    .await
+                    .is_ok()
+                {
+                    return Ok(());
+                }
+                // OpenHalo's MySQL port knows neither the InnoDB clause nor
+                // SET TRANSACTION (and spells REPEATABLE READ `REPEATABLE-READ`
+                // for PostgreSQL, which refuses it); its session default does
+                // work. The first form the server takes wins.
+                let _ = c
+                    .query_drop(
+                        "SELECT set_config('default_transaction_isolation', 'repeatable read', false)",
+                    )
+                    .await;
                 let mut last = None;
                 for sql in [
-                    "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
                     "START TRANSACTION WITH CONSISTENT SNAPSHOT",
                     "START TRANSACTION READ ONLY",
                     "START TRANSACTION",

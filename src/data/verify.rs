@@ -401,12 +401,6 @@ pub async fn verify(
     if !catalog::database_exists(target, target_db).await? {
         return Err(format!("target has no database `{target_db}`"));
     }
-    let (a, b) = tokio::join!(source.begin_snapshot(), target.begin_snapshot());
-    if let Err(e) = a.and(b) {
-        source.rollback().await;
-        target.rollback().await;
-        return Err(e);
-    }
     let result = verify_in_snapshots(source, target, names, dbs, opts, progress).await;
     source.rollback().await;
     target.rollback().await;
@@ -454,44 +448,59 @@ async fn verify_in_snapshots(
         elapsed_s: 0.0,
         snapshot_restarts: 0,
     };
+    // Catalogue first, outside the snapshots; the schema is not what they
+    // are for.
+    let mut tables = Vec::new();
     for name in &src_tables {
-        progress.set_message(name.clone());
-        let tgt_name = tgt_tables
-            .iter()
-            .find(|t| t.eq_ignore_ascii_case(name))
-            .cloned();
         let mut tr = TableReport::new(name);
-        match tgt_name {
+        let prepared = match tgt_tables.iter().find(|t| t.eq_ignore_ascii_case(name)) {
             None => {
                 tr.status = TableStatus::MissingInTarget;
                 tr.error = Some(format!(
                     "target database `{target_db}` has no table `{name}`"
                 ));
+                None
             }
             Some(tgt_name) => {
                 tr.target_table = tgt_name.clone();
+                match prepare_table(source, target, dbs, name, tgt_name, &mut tr).await {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        tr.status = TableStatus::Error;
+                        tr.error = Some(e);
+                        None
+                    }
+                }
+            }
+        };
+        tables.push((tr, prepared));
+    }
+    let (a, b) = tokio::join!(source.begin_snapshot(), target.begin_snapshot());
+    a.and(b)?;
+    for (mut tr, prepared) in tables {
+        progress.set_message(tr.table.clone());
+        match prepared {
+            None => {}
+            Some(prepared) => {
                 let (a, b) = tokio::join!(
                     source.exec("SAVEPOINT halocheck_table"),
                     target.exec("SAVEPOINT halocheck_table")
                 );
                 let saved = (a.is_ok(), b.is_ok());
-                let outcome = verify_table(
-                    source, target, dbs, name, &tgt_name, &salt, opts, &mut tr, progress,
-                )
-                .await;
+                let outcome =
+                    verify_table(source, target, &prepared, &salt, opts, &mut tr, progress).await;
                 if let Err(e) = outcome {
                     tr.status = TableStatus::Error;
                     tr.error = Some(e);
                     // Back to the savepoint: the snapshot stays for the next
-                    // tables. A side that cannot (PostgreSQL-like engines abort
-                    // the transaction on an error) starts a new snapshot.
+                    // tables. A side whose transaction is still unusable
+                    // (PostgreSQL and OpenHalo abort it on an error) starts a
+                    // new snapshot.
                     for (conn, saved) in [(&mut *source, saved.0), (&mut *target, saved.1)] {
-                        let back = if saved {
-                            conn.exec("ROLLBACK TO SAVEPOINT halocheck_table").await
-                        } else {
-                            Err(String::new())
-                        };
-                        if back.is_err() && !(saved && conn.protocol() == Protocol::Mysql) {
+                        if saved {
+                            let _ = conn.exec("ROLLBACK TO SAVEPOINT halocheck_table").await;
+                        }
+                        if conn.rows("SELECT 1").await.is_err() {
                             conn.rollback().await;
                             conn.begin_snapshot().await?;
                             report.snapshot_restarts += 1;
@@ -623,17 +632,23 @@ fn check_order(batch: &[HashedRow], last: &mut Option<Key>, side: &str) -> Resul
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn verify_table(
+/// What to read of one table on each side.
+struct Prepared {
+    plan: Plan,
+    src_sql: String,
+    tgt_sql: String,
+}
+
+/// Reads both sides' catalogue for one table (before the snapshots: on
+/// OpenHalo a failing catalogue query would abort the snapshot transaction).
+async fn prepare_table(
     source: &mut DataConn,
     target: &mut DataConn,
     dbs: (&str, &str),
     name: &str,
     tgt_name: &str,
-    salt: &[u8; 16],
-    opts: &VerifyOptions,
     tr: &mut TableReport,
-    progress: &indicatif::ProgressBar,
-) -> Result<(), String> {
+) -> Result<Prepared, String> {
     // Both sides at once: catalogue queries cost round trips.
     let (src_info, tgt_info) = tokio::join!(
         catalog::table(source, dbs.0, name),
@@ -665,15 +680,34 @@ async fn verify_table(
     let plan = Plan::new(kinds, src_info.key.clone(), src_columns.clone());
     tr.key = plan.key.iter().map(|&i| src_columns[i].clone()).collect();
 
-    // The row counts are the rows each snapshot streams: exact, and one
-    // scan of each table fewer than a COUNT(*) first.
     let src_sql = select_sql(source, dbs.0, name, &src_columns, &plan);
     let tgt_sql = select_sql(target, dbs.1, tgt_name, &tgt_columns, &plan);
-    let sqls = (src_sql.as_str(), tgt_sql.as_str());
+    Ok(Prepared {
+        plan,
+        src_sql,
+        tgt_sql,
+    })
+}
+
+/// Compares one table inside the snapshots. The row counts are the rows
+/// each snapshot streams: exact, and one scan of each table fewer than a
+/// COUNT(*) first.
+#[allow(clippy::too_many_arguments)]
+async fn verify_table(
+    source: &mut DataConn,
+    target: &mut DataConn,
+    prepared: &Prepared,
+    salt: &[u8; 16],
+    opts: &VerifyOptions,
+    tr: &mut TableReport,
+    progress: &indicatif::ProgressBar,
+) -> Result<(), String> {
+    let plan = &prepared.plan;
+    let sqls = (prepared.src_sql.as_str(), prepared.tgt_sql.as_str());
     if plan.key.is_empty() {
-        compare_multiset(source, target, sqls, &plan, salt, opts, tr, progress).await?;
+        compare_multiset(source, target, sqls, plan, salt, opts, tr, progress).await?;
     } else {
-        compare_keyed(source, target, sqls, &plan, salt, opts, tr, progress).await?;
+        compare_keyed(source, target, sqls, plan, salt, opts, tr, progress).await?;
     }
     if tr.differing_rows > 0 || tr.source_rows != tr.target_rows {
         tr.status = TableStatus::Differs;
