@@ -14,6 +14,7 @@
 //!   verify instead of the source server (e.g. OpenHalo's MySQL port).
 //! - `HALOCHECK_BENCH_SIZE`: S, M (default) or L.
 //! - `HALOCHECK_BENCH_REPS`: repetitions of the stream and verify measurements (default 3).
+//! - `HALOCHECK_BENCH_REUSE=1`: skip generate and migrate, measure the data of an earlier run.
 //!
 //! Writes only into `halocheck_bench_src` and `halocheck_bench_dst`.
 
@@ -104,6 +105,22 @@ async fn raw_stream(
     Ok((rows, start.elapsed().as_secs_f64()))
 }
 
+/// CPU seconds (user + system) this process has used so far, from
+/// /proc/self/stat (0 where there is none): a measure that the load of
+/// other processes on a shared machine moves less than wall time.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name `(…)`: utime and stime are 14 and 15.
+    let Some(rest) = stat.rsplit_once(')').map(|r| r.1) else {
+        return 0.0;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -149,11 +166,15 @@ async fn measure(
 ) -> Result<(), String> {
     let mut raw = Vec::new();
     let mut ver = Vec::new();
+    let (mut raw_cpu, mut ver_cpu) = (Vec::new(), Vec::new());
     let mut rows = 0;
     for _ in 0..reps {
+        let c0 = cpu_seconds();
         let (n, s) = raw_stream(a, adb, b, bdb, tables).await?;
+        raw_cpu.push((cpu_seconds() - c0) * 1e6 / n.max(1) as f64);
         raw.push(n as f64 / s);
         rows = n;
+        let c0 = cpu_seconds();
         let opts = VerifyOptions {
             tables: tables.to_vec(),
             ..VerifyOptions::default()
@@ -168,12 +189,17 @@ async fn measure(
                     .collect::<Vec<_>>()
             ));
         }
+        ver_cpu.push((cpu_seconds() - c0) * 1e6 / r.rows_compared.max(1) as f64);
         ver.push(r.rows_compared as f64 / r.elapsed_s);
     }
+    let ratios: Vec<f64> = ver.iter().zip(&raw).map(|(v, r)| v / r).collect();
+    let best = ratios.iter().cloned().fold(0.0, f64::max);
     let (raw, ver) = (median(raw), median(ver));
     println!(
-        "{label:<46} {rows:>9} rows/side  raw SELECT * (both sides) {raw:>10.0} rows/s  verify-data {ver:>10.0} rows/s  ratio {:.2}",
-        ver / raw
+        "{label:<46} {rows:>9} rows/side  raw SELECT * (both sides) {raw:>10.0} rows/s  verify-data {ver:>10.0} rows/s  ratio {:.2} (best {best:.2})  client CPU/row: raw {:.2} us, verify {:.2} us",
+        ver / raw,
+        median(raw_cpu),
+        median(ver_cpu)
     );
     Ok(())
 }
@@ -192,7 +218,12 @@ async fn run(
         "data bench: size {}, {reps} repetitions (medians)",
         size.key()
     );
+    // Reuse the data of an earlier run (to iterate on verify quickly).
+    let reuse = std::env::var("HALOCHECK_BENCH_REUSE").is_ok_and(|v| v == "1");
     for name in ["sysbench", "rich"] {
+        if reuse {
+            break;
+        }
         let ds = dataset::load(name, &dir)?;
         let t0 = Instant::now();
         let g = dataset::generate(&mut my, &ds, SRC, size, 1, true, &ProgressBar::hidden()).await?;
@@ -213,7 +244,34 @@ async fn run(
         batch_rows: 1000,
         state: state.clone(),
         tables: Vec::new(),
+        zero_dates: Default::default(),
+        objects: Default::default(),
     };
+    if reuse {
+        println!("(HALOCHECK_BENCH_REUSE=1: generate and migrate skipped)");
+        compare(
+            "verify MariaDB -> target",
+            &mut my,
+            SRC,
+            &mut tgt,
+            DST,
+            reps,
+        )
+        .await?;
+        if let Some(pg_url) = pg_url {
+            let mut pg = conn(pg_url, "pg").await?;
+            compare(
+                "verify MariaDB -> PostgreSQL",
+                &mut my,
+                SRC,
+                &mut pg,
+                SRC,
+                reps,
+            )
+            .await?;
+        }
+        return Ok(());
+    }
     let report = migrate(
         &mut my,
         &mut tgt,

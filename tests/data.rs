@@ -985,3 +985,240 @@ fn migrate_copies_views_routines_triggers_and_events_that_work_on_the_target() {
             .expect("drop");
     });
 }
+
+/// migrate into `dst` on the test MariaDB with a fresh state file; JSON report.
+fn migrate_json(my: &str, src: &str, dst: &str, extra: &[&str]) -> (i32, Json, String) {
+    let dir = common::tempdir("migrate-json");
+    let state = dir.join("state.json").display().to_string();
+    let mut args = vec![
+        "migrate",
+        "--source",
+        my,
+        "--target",
+        my,
+        "--database",
+        src,
+        "--target-database",
+        dst,
+        "--state",
+        &state,
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let out = halocheck(&args);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    let json: Json =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("migrate JSON: {e}\n{all}"));
+    (out.code, json, all)
+}
+
+#[test]
+fn migrate_zero_dates_error_null_keep_and_verify_counts_them_apart() {
+    let my = mysql_url();
+    let src = "halocheck_it_zero_src";
+    runtime().block_on(async {
+        let mut c = conn(&my).await;
+        for sql in [
+            // MariaDB keeps zero dates only under a permissive sql_mode.
+            "SET SESSION sql_mode = ''",
+            "DROP DATABASE IF EXISTS halocheck_it_zero_src",
+            "CREATE DATABASE halocheck_it_zero_src",
+            "CREATE TABLE halocheck_it_zero_src.z (id INT PRIMARY KEY, d DATE, dt DATETIME(6), v INT)",
+            "INSERT INTO halocheck_it_zero_src.z VALUES \
+             (1, '0000-00-00', '2024-01-02 03:04:05.5', 1), \
+             (2, '2024-00-15', '0000-00-00 00:00:00', 2), \
+             (3, '2024-05-00', NULL, 3), \
+             (4, '2024-05-06', '2024-05-06 07:08:09', 4), \
+             (5, NULL, NULL, 5)",
+        ] {
+            c.exec(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        for db in ["err", "null", "keep"] {
+            c.exec(&format!("DROP DATABASE IF EXISTS halocheck_it_zero_{db}"))
+                .await
+                .expect("drop");
+        }
+    });
+    let z = |report: &Json| report["tables"][0].clone();
+
+    // Default: error. Rows with a zero date are not written and say why.
+    let (code, report, all) = migrate_json(&my, src, "halocheck_it_zero_err", &[]);
+    assert_eq!(code, 1, "{all}");
+    assert_eq!(report["zero_dates"], "error", "{all}");
+    assert_eq!(z(&report)["rows_copied"], 2, "{all}");
+    assert_eq!(z(&report)["rows_failed"], 3, "{all}");
+    assert_eq!(z(&report)["zero_dates"]["d"], 3, "{all}");
+    assert_eq!(z(&report)["zero_dates"]["dt"], 1, "{all}");
+    let errors = z(&report)["errors"].to_string();
+    assert!(
+        errors.contains("zero date") && errors.contains("--zero-dates"),
+        "{errors}"
+    );
+
+    // null: every row written, zero dates as NULL, counted per column.
+    let (code, report, all) = migrate_json(
+        &my,
+        src,
+        "halocheck_it_zero_null",
+        &["--zero-dates", "null"],
+    );
+    assert_eq!(code, 0, "{all}");
+    assert_eq!(z(&report)["rows_copied"], 5, "{all}");
+    assert_eq!(z(&report)["zero_dates"]["d"], 3, "{all}");
+    assert_eq!(z(&report)["zero_dates"]["dt"], 1, "{all}");
+    runtime().block_on(async {
+        let mut c = conn(&my).await;
+        let n = first_text(
+            c.rows("SELECT COUNT(*) FROM halocheck_it_zero_null.z WHERE d IS NULL")
+                .await
+                .expect("count"),
+        );
+        assert_eq!(n, "4");
+    });
+    // verify-data: the conversions are expected losses, listed apart, not mismatches.
+    let (code, v) = verify(&my, &my, src, "halocheck_it_zero_null", &[]);
+    let t = table(&v, "z");
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(t["status"], "equal", "{t:#}");
+    assert_eq!(t["differing_rows"], 0, "{t:#}");
+    assert_eq!(t["expected_losses"]["zero date"], 4, "{t:#}");
+    let listed = t["expected_loss_rows"].as_array().expect("listed");
+    assert_eq!(listed.len(), 3, "{t:#}");
+    assert_eq!(listed[1]["key"], "id=2");
+    assert_eq!(listed[1]["columns"], serde_json::json!(["d", "dt"]));
+    assert_eq!(
+        listed[1]["source"],
+        serde_json::json!(["2024-00-15", "0000-00-00 00:00:00.000000"])
+    );
+    assert_eq!(listed[1]["target"], serde_json::json!([null, null]));
+    // A zero date that became another date is still a mismatch.
+    runtime().block_on(async {
+        let mut c = conn(&my).await;
+        c.exec("UPDATE halocheck_it_zero_null.z SET d = '1970-01-01' WHERE id = 1")
+            .await
+            .expect("update");
+    });
+    let (code, v) = verify(&my, &my, src, "halocheck_it_zero_null", &[]);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(
+        diffs(&v, "z"),
+        vec![(
+            "values".to_string(),
+            "id=1".to_string(),
+            vec!["d".to_string()]
+        )]
+    );
+    assert_eq!(table(&v, "z")["expected_losses"]["zero date"], 3);
+
+    // keep: sent as they are; a MariaDB target takes them and they compare equal.
+    let (code, report, all) = migrate_json(
+        &my,
+        src,
+        "halocheck_it_zero_keep",
+        &["--zero-dates", "keep"],
+    );
+    assert_eq!(code, 0, "{all}");
+    assert_eq!(z(&report)["rows_copied"], 5, "{all}");
+    assert_eq!(z(&report)["zero_dates"]["d"], 3, "{all}");
+    let (code, v) = verify(&my, &my, src, "halocheck_it_zero_keep", &[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(table(&v, "z")["expected_losses"], serde_json::json!({}));
+}
+
+#[test]
+fn migrate_table_copies_the_triggers_of_the_selected_tables_only() {
+    let my = mysql_url();
+    let src = "halocheck_it_tsel_src";
+    runtime().block_on(async {
+        let mut c = conn(&my).await;
+        for sql in [
+            "DROP DATABASE IF EXISTS halocheck_it_tsel_src",
+            "DROP DATABASE IF EXISTS halocheck_it_tsel_auto",
+            "DROP DATABASE IF EXISTS halocheck_it_tsel_all",
+            "DROP DATABASE IF EXISTS halocheck_it_tsel_none",
+            "CREATE DATABASE halocheck_it_tsel_src",
+            "USE halocheck_it_tsel_src",
+            "CREATE TABLE a (id INT PRIMARY KEY, v INT)",
+            "CREATE TABLE b (id INT PRIMARY KEY, v INT)",
+            "CREATE TABLE log (id INT AUTO_INCREMENT PRIMARY KEY, msg VARCHAR(100))",
+            "CREATE TRIGGER trg_a BEFORE INSERT ON a FOR EACH ROW SET NEW.v = NEW.v + 1000",
+            "CREATE TRIGGER trg_b BEFORE INSERT ON b FOR EACH ROW SET NEW.v = NEW.v + 2000",
+            "CREATE VIEW va AS SELECT id, v FROM a",
+            "CREATE FUNCTION f1(x INT) RETURNS INT DETERMINISTIC RETURN x + 1",
+            "INSERT INTO a VALUES (1, 1)",
+            "INSERT INTO b VALUES (1, 1)",
+        ] {
+            c.exec(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    });
+    let objects = |report: &Json| -> Vec<(String, String, String)> {
+        report["objects"]
+            .as_array()
+            .expect("objects")
+            .iter()
+            .map(|o| {
+                (
+                    o["kind"].as_str().unwrap_or("").to_string(),
+                    o["name"].as_str().unwrap_or("").to_string(),
+                    o["status"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let o = |k: &str, n: &str| (k.to_string(), n.to_string(), "created".to_string());
+
+    // Default (auto) with --table a: a's trigger only.
+    let (code, report, all) = migrate_json(&my, src, "halocheck_it_tsel_auto", &["--table", "a"]);
+    assert_eq!(code, 0, "{all}");
+    assert_eq!(report["objects_mode"], "auto");
+    assert_eq!(objects(&report), vec![o("trigger", "trg_a")], "{all}");
+    runtime().block_on(async {
+        let mut c = conn(&my).await;
+        // The trigger works on the target, and did not fire during the copy.
+        c.exec("INSERT INTO halocheck_it_tsel_auto.a VALUES (2, 2)")
+            .await
+            .expect("insert");
+        let v = first_text(
+            c.rows("SELECT GROUP_CONCAT(v ORDER BY id) FROM halocheck_it_tsel_auto.a")
+                .await
+                .expect("select"),
+        );
+        // 1001 on the source (its trigger fired there); 2001 had it fired
+        // again during the copy.
+        assert_eq!(v, "1001,1002");
+        let tables = first_text(
+            c.rows("SELECT GROUP_CONCAT(table_name ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'halocheck_it_tsel_auto'")
+                .await
+                .expect("tables"),
+        );
+        assert_eq!(tables, "a", "no view, no other table");
+    });
+
+    // --objects all: views and routines too (the view reads a copied table).
+    let (code, report, all) = migrate_json(
+        &my,
+        src,
+        "halocheck_it_tsel_all",
+        &["--table", "a", "--objects", "all"],
+    );
+    assert_eq!(code, 0, "{all}");
+    let got = objects(&report);
+    for want in [o("view", "va"), o("function", "f1"), o("trigger", "trg_a")] {
+        assert!(got.contains(&want), "{want:?} in {got:?}");
+    }
+    // b's trigger cannot land without b: refused, listed.
+    assert!(
+        got.contains(&("trigger".into(), "trg_b".into(), "refused".into())),
+        "{got:?}"
+    );
+
+    // --objects none: nothing but the table.
+    let (code, report, all) = migrate_json(
+        &my,
+        src,
+        "halocheck_it_tsel_none",
+        &["--table", "a", "--objects", "none"],
+    );
+    assert_eq!(code, 0, "{all}");
+    assert_eq!(objects(&report), Vec::<(String, String, String)>::new());
+}

@@ -290,6 +290,42 @@ pub fn verify_markdown(r: &VerifyReport) -> String {
         ));
     }
     for t in &r.tables {
+        if t.expected_loss_rows.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "\n## {}: expected conversions (not mismatches)\n\n",
+            t.table
+        ));
+        for d in &t.expected_loss_rows {
+            out.push_str(&format!(
+                "- {}\n",
+                d.key
+                    .as_deref()
+                    .map(|k| format!("at {k}"))
+                    .unwrap_or_default()
+            ));
+            for (i, c) in d.columns.iter().enumerate() {
+                let side = |v: &Option<Vec<Option<String>>>| {
+                    v.as_ref()
+                        .map(|v| cell(&v[i]))
+                        .unwrap_or_else(|| "-".into())
+                };
+                out.push_str(&format!(
+                    "  - {c}: source {}, target {} ({})\n",
+                    side(&d.source),
+                    side(&d.target),
+                    d.reasons.get(i).map(String::as_str).unwrap_or("")
+                ));
+            }
+        }
+        let n: u64 = t.expected_losses.values().sum();
+        out.push_str(&format!(
+            "- {n} converted value(s) in all, {} row(s) listed\n",
+            t.expected_loss_rows.len()
+        ));
+    }
+    for t in &r.tables {
         if let Some(e) = &t.error {
             out.push_str(&format!("\n{}: {e}\n", t.table));
         }
@@ -375,6 +411,16 @@ pub struct MigrateArgs {
     /// Progress file for resuming [default: halocheck-migrate-<DB>-<TARGET_DB>.json].
     #[arg(long)]
     pub state: Option<PathBuf>,
+    /// Zero dates (`0000-00-00`, a zero month or day), which PostgreSQL and
+    /// OpenHalo cannot store: `error` fails the row (naming the column),
+    /// `null` writes NULL, `keep` sends them as they are. Counted per column.
+    #[arg(long, value_enum, default_value_t = crate::data::migrate::ZeroDates::Error)]
+    pub zero_dates: crate::data::migrate::ZeroDates,
+    /// Views, routines, triggers and events: `auto` copies all of them for a
+    /// whole database and, with --table, only the triggers of the selected
+    /// tables; `all` copies all of them even with --table; `none` copies none.
+    #[arg(long, value_enum, default_value_t = crate::data::migrate::ObjectsMode::Auto)]
+    pub objects: crate::data::migrate::ObjectsMode,
     /// Exit 1 when the target refuses a view, routine, trigger or event
     /// (by default they are listed and the exit code counts tables and rows only).
     #[arg(long)]
@@ -417,6 +463,8 @@ pub async fn migrate(args: MigrateArgs) -> Result<i32, Failure> {
         batch_rows: args.batch_rows,
         state,
         tables: args.tables.clone(),
+        zero_dates: args.zero_dates,
+        objects: args.objects,
     };
     let mut s = connect(&src).await?;
     let mut t = connect(&tgt).await?;
@@ -443,6 +491,22 @@ pub async fn migrate(args: MigrateArgs) -> Result<i32, Failure> {
                 "  {:<24} {:<8} {:>10} rows {:>8} failed {:>10.0} rows/s",
                 tc.table, tc.status, tc.rows_copied, tc.rows_failed, tc.rows_per_second
             );
+            if !tc.zero_dates.is_empty() {
+                let cols: Vec<String> = tc
+                    .zero_dates
+                    .iter()
+                    .map(|(c, n)| format!("{c}: {n}"))
+                    .collect();
+                println!(
+                    "      zero dates ({}): {}",
+                    match report.zero_dates {
+                        crate::data::migrate::ZeroDates::Error => "rows not written",
+                        crate::data::migrate::ZeroDates::Null => "written as NULL",
+                        crate::data::migrate::ZeroDates::Keep => "sent as they are",
+                    },
+                    cols.join(", ")
+                );
+            }
             for e in &tc.errors {
                 println!("      {e}");
             }

@@ -93,63 +93,97 @@ impl Kind {
 }
 
 /// The canonical bytes of one value; `postgres` says which wire it came from.
-/// Borrowed when the value is already canonical (text, dates).
+/// (Reports and tests; the hot path is [`canonical_append`].)
 pub fn canonical(kind: Kind, postgres: bool, raw: &[u8]) -> Cow<'_, [u8]> {
-    let text = || String::from_utf8_lossy(raw);
-    let owned = |s: String| Cow::Owned(s.into_bytes());
-    match kind {
-        Kind::Text | Kind::Date => Cow::Borrowed(raw),
-        Kind::Integer | Kind::Year => {
-            // Plain decimal digits without a leading zero are canonical already.
-            let plain = match raw.split_first() {
-                Some((b'-', rest)) => {
-                    rest.first().is_some_and(|d| (b'1'..=b'9').contains(d))
-                        && rest.iter().all(u8::is_ascii_digit)
-                }
-                Some((first, _)) => {
-                    (raw.len() == 1 || *first != b'0') && raw.iter().all(u8::is_ascii_digit)
-                }
-                None => false,
-            };
-            if plain {
-                Cow::Borrowed(raw)
-            } else {
-                owned(int_text(text().trim()))
-            }
+    let mut out = Vec::new();
+    canonical_append(kind, postgres, raw, &mut out);
+    Cow::Owned(out)
+}
+
+/// Plain decimal digits, optionally negative, without a leading zero: an
+/// integer that is canonical as it stands.
+fn plain_integer(raw: &[u8]) -> bool {
+    match raw.split_first() {
+        Some((b'-', rest)) => {
+            rest.first().is_some_and(|d| (b'1'..=b'9').contains(d))
+                && rest.iter().all(u8::is_ascii_digit)
         }
-        Kind::Boolean => match text().trim() {
-            "t" | "true" => Cow::Borrowed(b"1"),
-            "f" | "false" => Cow::Borrowed(b"0"),
-            other => owned(int_text(other)),
-        },
-        Kind::Decimal { scale } => owned(decimal_text(text().trim(), scale)),
-        Kind::Float32 => match text().trim().parse::<f32>() {
-            Ok(f) => owned(float_text(f as f64, true)),
-            Err(_) => Cow::Borrowed(raw),
-        },
-        Kind::Float64 => match text().trim().parse::<f64>() {
-            Ok(f) => owned(float_text(f, false)),
-            Err(_) => Cow::Borrowed(raw),
-        },
+        Some((first, _)) => {
+            (raw.len() == 1 || *first != b'0') && raw.iter().all(u8::is_ascii_digit)
+        }
+        None => false,
+    }
+}
+
+/// Appends the canonical bytes of one value to `out`, without allocating
+/// for any kind but JSON (verify-data hashes millions of values).
+pub fn canonical_append(kind: Kind, postgres: bool, raw: &[u8], out: &mut Vec<u8>) {
+    use std::io::Write as _;
+    // Kinds that copy bytes never look at the text (blobs are not UTF-8).
+    match kind {
+        Kind::Text | Kind::Date => return out.extend_from_slice(raw),
         Kind::Char => {
             let mut end = raw.len();
             while end > 0 && raw[end - 1] == b' ' {
                 end -= 1;
             }
-            Cow::Borrowed(&raw[..end])
+            return out.extend_from_slice(&raw[..end]);
         }
+        Kind::Integer | Kind::Year | Kind::Boolean if plain_integer(raw) => {
+            return out.extend_from_slice(raw);
+        }
+        _ => {}
+    }
+    // Valid UTF-8 is read in place; anything else as the lossy text.
+    let lossy;
+    let text: &str = match std::str::from_utf8(raw) {
+        Ok(t) => t,
+        Err(_) => {
+            lossy = String::from_utf8_lossy(raw).into_owned();
+            &lossy
+        }
+    };
+    match kind {
+        // Copied before the text was read.
+        Kind::Text | Kind::Date | Kind::Char => {}
+        Kind::Integer | Kind::Year => out.extend_from_slice(int_text(text.trim()).as_bytes()),
+        Kind::Boolean => match text.trim() {
+            "t" | "true" => out.push(b'1'),
+            "f" | "false" => out.push(b'0'),
+            other => out.extend_from_slice(int_text(other).as_bytes()),
+        },
+        Kind::Decimal { scale } => decimal_append(text.trim(), scale, out),
+        Kind::Float32 => match text.trim().parse::<f32>() {
+            Ok(0.0) => out.push(b'0'),
+            Ok(f) => {
+                let _ = write!(out, "{f}");
+            }
+            Err(_) => out.extend_from_slice(raw),
+        },
+        Kind::Float64 => match text.trim().parse::<f64>() {
+            Ok(0.0) => out.push(b'0'),
+            Ok(f) => {
+                let _ = write!(out, "{f}");
+            }
+            Err(_) => out.extend_from_slice(raw),
+        },
         Kind::Binary => {
             if postgres && raw.starts_with(b"\\x") {
-                Cow::Owned(raw[2..].to_ascii_lowercase())
+                out.extend(raw[2..].iter().map(u8::to_ascii_lowercase))
             } else {
-                owned(hex(raw))
+                hex_append(raw, out)
             }
         }
-        Kind::Datetime { fsp } | Kind::Time { fsp } => owned(datetime_text(&text(), fsp)),
+        Kind::Datetime { fsp } | Kind::Time { fsp } => datetime_append(text, fsp, out),
         Kind::Json => match serde_json::from_slice::<serde_json::Value>(raw) {
-            // serde_json's map is ordered by key (no preserve_order feature).
-            Ok(v) => owned(v.to_string()),
-            Err(_) => Cow::Borrowed(raw),
+            // serde_json's map is ordered by key (no preserve_order feature);
+            // the compact writer is what `Value::to_string` prints.
+            Ok(v) => {
+                if serde_json::to_writer(&mut *out, &v).is_err() {
+                    out.extend_from_slice(raw)
+                }
+            }
+            Err(_) => out.extend_from_slice(raw),
         },
         Kind::Bit => {
             let n: u128 = if postgres {
@@ -158,9 +192,15 @@ pub fn canonical(kind: Kind, postgres: bool, raw: &[u8]) -> Cow<'_, [u8]> {
             } else {
                 raw.iter().fold(0u128, |acc, b| (acc << 8) | u128::from(*b))
             };
-            owned(n.to_string())
+            let _ = write!(out, "{n}");
         }
     }
+}
+
+/// A MySQL zero date: month or day `00` in a `YYYY-MM-DD…` value
+/// (`0000-00-00`, `0000-00-00 00:00:00`, `2024-00-15`, `2024-05-00`).
+pub fn is_zero_date(v: &[u8]) -> bool {
+    v.len() >= 10 && v[4] == b'-' && v[7] == b'-' && (&v[5..7] == b"00" || &v[8..10] == b"00")
 }
 
 /// A difference that a migration to PostgreSQL/OpenHalo makes by design.
@@ -172,7 +212,11 @@ pub fn expected_loss(
 ) -> Option<&'static str> {
     let src = String::from_utf8_lossy(source?);
     match kind {
-        Kind::Date | Kind::Datetime { .. } if src.starts_with("0000-00-00") => Some("zero date"),
+        // migrate --zero-dates null writes NULL for them; any other target
+        // value is a real difference.
+        Kind::Date | Kind::Datetime { .. } if is_zero_date(src.as_bytes()) && target.is_none() => {
+            Some("zero date")
+        }
         Kind::Boolean if !matches!(src.trim(), "0" | "1") => {
             let t = target.map(|t| String::from_utf8_lossy(t).into_owned());
             matches!(t.as_deref(), Some("t" | "1" | "true"))
@@ -206,82 +250,97 @@ fn int_text(s: &str) -> String {
 /// A decimal at `scale` digits; extra digits are kept unless they are zeros,
 /// so that a value with more precision than declared still differs.
 pub fn decimal_text(s: &str, scale: u32) -> String {
+    let mut out = Vec::new();
+    decimal_append(s, scale, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn decimal_append(s: &str, scale: u32, out: &mut Vec<u8>) {
     let (neg, body) = match s.strip_prefix('-') {
         Some(d) => (true, d),
         None => (false, s),
     };
     let (int, frac) = body.split_once('.').unwrap_or((body, ""));
     if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return s.to_string();
+        return out.extend_from_slice(s.as_bytes());
     }
     let int = match int.trim_start_matches('0') {
         "" => "0",
         i => i,
     };
-    let mut frac = frac.to_string();
-    while frac.len() > scale as usize && frac.ends_with('0') {
-        frac.pop();
+    let frac = frac.as_bytes();
+    let mut keep = frac.len();
+    while keep > scale as usize && frac[keep - 1] == b'0' {
+        keep -= 1;
     }
-    while frac.len() < scale as usize {
-        frac.push('0');
+    let pad = (scale as usize).saturating_sub(keep);
+    let zero = int == "0" && frac[..keep].iter().all(|b| *b == b'0');
+    if neg && !zero {
+        out.push(b'-');
     }
-    let zero = int == "0" && frac.bytes().all(|b| b == b'0');
-    let sign = if neg && !zero { "-" } else { "" };
-    if frac.is_empty() {
-        format!("{sign}{int}")
-    } else {
-        format!("{sign}{int}.{frac}")
-    }
-}
-
-fn float_text(f: f64, single: bool) -> String {
-    if f == 0.0 {
-        return "0".into();
-    }
-    if single {
-        format!("{}", f as f32)
-    } else {
-        format!("{f}")
+    out.extend_from_slice(int.as_bytes());
+    if keep + pad > 0 {
+        out.push(b'.');
+        out.extend_from_slice(&frac[..keep]);
+        out.extend(std::iter::repeat_n(b'0', pad));
     }
 }
 
 /// `YYYY-MM-DD HH:MM:SS[.f]` (or a time) at `fsp` fractional digits, any
 /// `+00`/`+00:00`/`Z` suffix dropped, `T` read as a space.
 pub fn datetime_text(s: &str, fsp: u32) -> String {
-    let mut s = s.trim().replacen('T', " ", 1);
+    let mut out = Vec::new();
+    datetime_append(s, fsp, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn datetime_append(s: &str, fsp: u32, out: &mut Vec<u8>) {
+    let s = s.trim();
+    // The first `T` reads as a space (same length, so positions hold).
+    let t_at = s.find('T');
+    let mut body = s;
     for suffix in ["+00:00", "+00", "Z"] {
-        if let Some(stripped) = s.strip_suffix(suffix) {
-            s = stripped.to_string();
+        if let Some(stripped) = body.strip_suffix(suffix) {
+            body = stripped;
             break;
         }
     }
-    let (main, frac) = match s.rsplit_once('.') {
-        Some((m, f)) if f.bytes().all(|b| b.is_ascii_digit()) => (m.to_string(), f.to_string()),
-        _ => (s.clone(), String::new()),
+    let (main, frac) = match body.rsplit_once('.') {
+        Some((m, f)) if f.bytes().all(|b| b.is_ascii_digit()) => (m, f.as_bytes()),
+        _ => (body, &b""[..]),
     };
-    let mut frac = frac;
-    while frac.len() > fsp as usize && frac.ends_with('0') {
-        frac.pop();
+    let start = out.len();
+    out.extend_from_slice(main.as_bytes());
+    if let Some(t) = t_at.filter(|t| *t < main.len()) {
+        out[start + t] = b' ';
     }
-    while frac.len() < fsp as usize {
-        frac.push('0');
+    let mut keep = frac.len();
+    while keep > fsp as usize && frac[keep - 1] == b'0' {
+        keep -= 1;
     }
-    if frac.is_empty() {
-        main
-    } else {
-        format!("{main}.{frac}")
+    let pad = (fsp as usize).saturating_sub(keep);
+    if keep + pad > 0 {
+        out.push(b'.');
+        // A `T` inside the fraction cannot be: it is all digits.
+        out.extend_from_slice(&frac[..keep]);
+        out.extend(std::iter::repeat_n(b'0', pad));
     }
 }
 
 /// Lowercase hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    hex_append(bytes, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_append(bytes: &[u8], out: &mut Vec<u8>) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
+    out.reserve(bytes.len() * 2);
     for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 15)] as char);
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 15)]);
     }
-    out
 }
 
 #[cfg(test)]
@@ -389,11 +448,259 @@ mod tests {
             Some("zero date")
         );
         assert_eq!(
+            expected_loss(
+                Kind::Datetime { fsp: 0 },
+                Some(b"2024-05-00 10:00:00"),
+                None
+            ),
+            Some("zero date")
+        );
+        assert_eq!(
+            expected_loss(Kind::Date, Some(b"2024-00-15"), None),
+            Some("zero date")
+        );
+        // A zero date that became some other date is a real difference.
+        assert_eq!(
+            expected_loss(Kind::Date, Some(b"0000-00-00"), Some(b"1970-01-01")),
+            None
+        );
+        assert_eq!(expected_loss(Kind::Date, Some(b"2024-01-01"), None), None);
+        assert!(!is_zero_date(b"2024-01-01 00:00:00"));
+        assert!(is_zero_date(b"0000-00-00 00:00:00"));
+        assert_eq!(
             expected_loss(Kind::Boolean, Some(b"5"), Some(b"t")),
             Some("tinyint(1) value outside 0/1")
         );
         assert_eq!(expected_loss(Kind::Boolean, Some(b"1"), Some(b"f")), None);
         assert!(expected_loss(Kind::Integer, Some(b"18446744073709551615"), Some(b"0")).is_some());
         assert_eq!(expected_loss(Kind::Integer, Some(b"5"), Some(b"6")), None);
+    }
+
+    /// The canonical forms before they were rewritten to append without
+    /// allocating: the rewrite must give the same bytes.
+    mod reference {
+        use super::super::{Kind, hex, int_text};
+        use std::borrow::Cow;
+
+        pub fn canonical(kind: Kind, postgres: bool, raw: &[u8]) -> Cow<'_, [u8]> {
+            let text = || String::from_utf8_lossy(raw);
+            let owned = |s: String| Cow::Owned(s.into_bytes());
+            match kind {
+                Kind::Text | Kind::Date => Cow::Borrowed(raw),
+                Kind::Integer | Kind::Year => owned(int_text(text().trim())),
+                Kind::Boolean => match text().trim() {
+                    "t" | "true" => Cow::Borrowed(b"1"),
+                    "f" | "false" => Cow::Borrowed(b"0"),
+                    other => owned(int_text(other)),
+                },
+                Kind::Decimal { scale } => owned(decimal_text(text().trim(), scale)),
+                Kind::Float32 => match text().trim().parse::<f32>() {
+                    Ok(f) => owned(float_text(f as f64, true)),
+                    Err(_) => Cow::Borrowed(raw),
+                },
+                Kind::Float64 => match text().trim().parse::<f64>() {
+                    Ok(f) => owned(float_text(f, false)),
+                    Err(_) => Cow::Borrowed(raw),
+                },
+                Kind::Char => {
+                    let mut end = raw.len();
+                    while end > 0 && raw[end - 1] == b' ' {
+                        end -= 1;
+                    }
+                    Cow::Borrowed(&raw[..end])
+                }
+                Kind::Binary => {
+                    if postgres && raw.starts_with(b"\\x") {
+                        Cow::Owned(raw[2..].to_ascii_lowercase())
+                    } else {
+                        owned(hex(raw))
+                    }
+                }
+                Kind::Datetime { fsp } | Kind::Time { fsp } => owned(datetime_text(&text(), fsp)),
+                Kind::Json => match serde_json::from_slice::<serde_json::Value>(raw) {
+                    Ok(v) => owned(v.to_string()),
+                    Err(_) => Cow::Borrowed(raw),
+                },
+                Kind::Bit => {
+                    let n: u128 = if postgres {
+                        raw.iter()
+                            .fold(0u128, |acc, b| (acc << 1) | u128::from(*b == b'1'))
+                    } else {
+                        raw.iter().fold(0u128, |acc, b| (acc << 8) | u128::from(*b))
+                    };
+                    owned(n.to_string())
+                }
+            }
+        }
+
+        fn decimal_text(s: &str, scale: u32) -> String {
+            let (neg, body) = match s.strip_prefix('-') {
+                Some(d) => (true, d),
+                None => (false, s),
+            };
+            let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+            if !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit())
+            {
+                return s.to_string();
+            }
+            let int = match int.trim_start_matches('0') {
+                "" => "0",
+                i => i,
+            };
+            let mut frac = frac.to_string();
+            while frac.len() > scale as usize && frac.ends_with('0') {
+                frac.pop();
+            }
+            while frac.len() < scale as usize {
+                frac.push('0');
+            }
+            let zero = int == "0" && frac.bytes().all(|b| b == b'0');
+            let sign = if neg && !zero { "-" } else { "" };
+            if frac.is_empty() {
+                format!("{sign}{int}")
+            } else {
+                format!("{sign}{int}.{frac}")
+            }
+        }
+
+        fn float_text(f: f64, single: bool) -> String {
+            if f == 0.0 {
+                return "0".into();
+            }
+            if single {
+                format!("{}", f as f32)
+            } else {
+                format!("{f}")
+            }
+        }
+
+        fn datetime_text(s: &str, fsp: u32) -> String {
+            let mut s = s.trim().replacen('T', " ", 1);
+            for suffix in ["+00:00", "+00", "Z"] {
+                if let Some(stripped) = s.strip_suffix(suffix) {
+                    s = stripped.to_string();
+                    break;
+                }
+            }
+            let (main, frac) = match s.rsplit_once('.') {
+                Some((m, f)) if f.bytes().all(|b| b.is_ascii_digit()) => {
+                    (m.to_string(), f.to_string())
+                }
+                _ => (s.clone(), String::new()),
+            };
+            let mut frac = frac;
+            while frac.len() > fsp as usize && frac.ends_with('0') {
+                frac.pop();
+            }
+            while frac.len() < fsp as usize {
+                frac.push('0');
+            }
+            if frac.is_empty() {
+                main
+            } else {
+                format!("{main}.{frac}")
+            }
+        }
+    }
+
+    #[test]
+    fn appending_forms_equal_the_reference_forms() {
+        let values: &[&[u8]] = &[
+            b"",
+            b"0",
+            b"00",
+            b"007",
+            b"-0",
+            b"-007",
+            b"-5",
+            b"+5",
+            b" 42 ",
+            b"12",
+            b"-12.30",
+            b"12.3",
+            b"012.300",
+            b"-0.00",
+            b"12.301",
+            b"12.",
+            b".5",
+            b"-",
+            b"1e3",
+            b"abc",
+            b"0.1",
+            b"0.100000001",
+            b"123.456",
+            b"-1.5e-7",
+            b"3.4028235e38",
+            b"NaN",
+            b"inf",
+            b"t",
+            b"f",
+            b"true",
+            b"false",
+            b"1",
+            b"5",
+            b"abc   ",
+            b"   ",
+            b"\\x0A41",
+            b"\\x",
+            b"\x01A",
+            b"2024-01-02",
+            b"0000-00-00",
+            b"2024-01-02 03:04:05",
+            b"2024-01-02 03:04:05.12",
+            b"2024-01-02 03:04:05.120000",
+            b"2024-01-02T03:04:05.5",
+            b"2024-01-02 03:04:05+00",
+            b"2024-01-02 03:04:05.1+00:00",
+            b"2024-01-02T03:04:05Z",
+            b"12:50:35.33256",
+            b"-838:59:59.000000",
+            b"0000-00-00 00:00:00",
+            b"T",
+            b"x.T",
+            b"2024-01-02T03:04:05.12a",
+            br#"{"b": 1, "a": [1, 2]}"#,
+            br#"[1, {"z":null,"a":"\u00e9"}]"#,
+            b"{bad",
+            b"00000101",
+            b"\x05",
+            b"\xff\xfe",
+            "\u{1F600} emoji".as_bytes(),
+            &[0xff, 0xfe, b'1'],
+            &[0x80],
+        ];
+        let kinds = [
+            Kind::Integer,
+            Kind::Boolean,
+            Kind::Decimal { scale: 0 },
+            Kind::Decimal { scale: 2 },
+            Kind::Decimal { scale: 6 },
+            Kind::Float32,
+            Kind::Float64,
+            Kind::Char,
+            Kind::Text,
+            Kind::Binary,
+            Kind::Date,
+            Kind::Datetime { fsp: 0 },
+            Kind::Datetime { fsp: 3 },
+            Kind::Datetime { fsp: 6 },
+            Kind::Time { fsp: 0 },
+            Kind::Time { fsp: 6 },
+            Kind::Year,
+            Kind::Json,
+            Kind::Bit,
+        ];
+        for kind in kinds {
+            for pg in [false, true] {
+                for v in values {
+                    assert_eq!(
+                        canonical(kind, pg, v).as_ref(),
+                        reference::canonical(kind, pg, v).as_ref(),
+                        "{kind:?} pg={pg} {:?}",
+                        String::from_utf8_lossy(v)
+                    );
+                }
+            }
+        }
     }
 }

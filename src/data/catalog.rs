@@ -40,7 +40,32 @@ pub async fn tables(conn: &mut DataConn, db: &str) -> Result<Vec<String>, String
          AND table_type = 'BASE TABLE' ORDER BY table_name",
         conn.string(db)
     );
-    Ok(conn.rows(&sql).await?.iter().map(|r| text(&r[0])).collect())
+    let rows = match conn.rows(&sql).await {
+        Ok(rows) => rows,
+        Err(e) => conn
+            .rows(&pg_catalog_fallback(
+                conn,
+                &e,
+                format!(
+                    "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = {} ORDER BY tablename",
+                    conn.string(db)
+                ),
+            )?)
+            .await
+            .map_err(|m| format!("{e}; {m}"))?,
+    };
+    Ok(rows.iter().map(|r| text(&r[0])).collect())
+}
+
+/// OpenHalo built without aux_mysql 1.4 has no `information_schema` on its
+/// MySQL port, but reads PostgreSQL's `pg_catalog` there: the query to try
+/// instead, for a MySQL-protocol connection (other errors stand).
+fn pg_catalog_fallback(conn: &DataConn, error: &str, sql: String) -> Result<String, String> {
+    if conn.protocol() == crate::endpoint::Protocol::Mysql && error.contains("does not exist") {
+        Ok(sql)
+    } else {
+        Err(error.to_string())
+    }
 }
 
 /// Columns and primary key of one table; `None` if it does not exist.
@@ -146,5 +171,19 @@ pub async fn database_exists(conn: &mut DataConn, db: &str) -> Result<bool, Stri
         "SELECT schema_name FROM information_schema.schemata WHERE schema_name = {}",
         conn.string(db)
     );
-    Ok(!conn.rows(&sql).await?.is_empty())
+    let rows = match conn.rows(&sql).await {
+        Ok(rows) => rows,
+        Err(e) => conn
+            .rows(&pg_catalog_fallback(
+                conn,
+                &e,
+                format!(
+                    "SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname = {}",
+                    conn.string(db)
+                ),
+            )?)
+            .await
+            .map_err(|m| format!("{e}; {m}"))?,
+    };
+    Ok(!rows.is_empty())
 }

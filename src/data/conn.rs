@@ -154,20 +154,45 @@ impl DataConn {
         Ok(n)
     }
 
-    /// Starts a read-only transaction whose reads all see one snapshot.
+    /// Starts a read-only transaction whose reads all see one snapshot
+    /// (MySQL: REPEATABLE READ, `WITH CONSISTENT SNAPSHOT, READ ONLY`;
+    /// PostgreSQL: `REPEATABLE READ READ ONLY`).
     pub async fn begin_snapshot(&mut self) -> Result<(), String> {
         match self {
             DataConn::Mysql(c) => {
-                // OpenHalo's MySQL port may not know the InnoDB clause.
-                if c.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+                // A consistent snapshot needs REPEATABLE READ (a server or
+                // session at READ COMMITTED ignores the clause); this sets
+                // the next transaction only.
+                let _ = c
+                    .query_drop("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    .await;
+                if c.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
                     .await
-                    .is_err()
+                    .is_ok()
                 {
-                    c.query_drop("START TRANSACTION")
-                        .await
-                        .map_err(|e| my_error(&e))?;
+                    return Ok(());
                 }
-                Ok(())
+                // OpenHalo's MySQL port knows neither the InnoDB clause nor
+                // SET TRANSACTION (and spells REPEATABLE READ `REPEATABLE-READ`
+                // for PostgreSQL, which refuses it); its session default does
+                // work. The first form the server takes wins.
+                let _ = c
+                    .query_drop(
+                        "SELECT set_config('default_transaction_isolation', 'repeatable read', false)",
+                    )
+                    .await;
+                let mut last = None;
+                for sql in [
+                    "START TRANSACTION WITH CONSISTENT SNAPSHOT",
+                    "START TRANSACTION READ ONLY",
+                    "START TRANSACTION",
+                ] {
+                    match c.query_drop(sql).await {
+                        Ok(()) => return Ok(()),
+                        Err(e) => last = Some(my_error(&e)),
+                    }
+                }
+                Err(last.unwrap_or_default())
             }
             DataConn::Postgres(c) => c
                 .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")

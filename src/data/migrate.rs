@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::assess;
-use super::canonical::{Kind, hex};
+use super::canonical::{Kind, hex, is_zero_date};
 use super::catalog::{self, TableInfo};
 use super::conn::{DataConn, RowBatch, quote_string};
 use crate::endpoint::Protocol;
@@ -31,9 +31,44 @@ pub struct MigrateOptions {
     pub batch_rows: usize,
     /// Where progress is recorded for resuming.
     pub state: PathBuf,
-    /// Only these tables (all when empty); views, routines, triggers and
-    /// events are copied only when all tables are.
+    /// Only these tables (all when empty).
     pub tables: Vec<String>,
+    /// What to do with MySQL zero dates (`0000-00-00`, a zero month or day).
+    pub zero_dates: ZeroDates,
+    /// Which views, routines, triggers and events to copy.
+    pub objects: ObjectsMode,
+}
+
+/// What migrate does with a DATE, DATETIME or TIMESTAMP value whose month or
+/// day is zero (`0000-00-00`, `2024-00-15`): MySQL may hold them, PostgreSQL
+/// and OpenHalo cannot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum ZeroDates {
+    /// The row is not written; it counts as failed, with the column named.
+    #[default]
+    Error,
+    /// The value is written as NULL (verify-data counts it as the expected
+    /// conversion "zero date").
+    Null,
+    /// The value is sent as it is (a MySQL/MariaDB target takes it; OpenHalo
+    /// refuses the row).
+    Keep,
+}
+
+/// Which views, routines, triggers and events migrate copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectsMode {
+    /// All of them when the whole database is copied; with `--table`, only
+    /// the triggers of the selected tables (views, routines and events may
+    /// use tables that are not copied).
+    #[default]
+    Auto,
+    /// All of them, also with `--table`.
+    All,
+    /// None: tables and rows only.
+    None,
 }
 
 /// What this tool did to the target, kept between runs.
@@ -86,6 +121,9 @@ pub struct TableCopy {
     pub rows_failed: u64,
     pub seconds: f64,
     pub rows_per_second: f64,
+    /// Zero dates found, per column (what became of them: the report's
+    /// `zero_dates` mode).
+    pub zero_dates: BTreeMap<String, u64>,
     /// The first errors (CREATE TABLE or rows).
     pub errors: Vec<String>,
 }
@@ -110,6 +148,10 @@ pub struct MigrateReport {
     pub tables: Vec<TableCopy>,
     /// Views, routines, triggers and events, after the rows.
     pub objects: Vec<ObjectCopy>,
+    /// The `--zero-dates` mode the values in `tables[].zero_dates` had.
+    pub zero_dates: ZeroDates,
+    /// The `--objects` mode.
+    pub objects_mode: ObjectsMode,
     pub rows_copied: u64,
     pub seconds: f64,
 }
@@ -290,6 +332,8 @@ pub async fn migrate(
         target_database: target_db.into(),
         tables: Vec::new(),
         objects: Vec::new(),
+        zero_dates: opts.zero_dates,
+        objects_mode: opts.objects,
         rows_copied: 0,
         seconds: 0.0,
     };
@@ -302,6 +346,7 @@ pub async fn migrate(
             rows_failed: 0,
             seconds: 0.0,
             rows_per_second: 0.0,
+            zero_dates: BTreeMap::new(),
             errors: Vec::new(),
         };
         match state.tables.get(name).map(String::as_str) {
@@ -357,9 +402,16 @@ pub async fn migrate(
     source.commit().await?;
     // Views, routines, triggers and events after the rows, so that triggers
     // do not fire during the copy.
-    if opts.tables.is_empty() {
-        report.objects = copy_objects(source, target, dbs, opts.replace).await?;
-    }
+    let selected = (!opts.tables.is_empty()).then_some(tables.as_slice());
+    report.objects = match (opts.objects, selected) {
+        (ObjectsMode::None, _) => Vec::new(),
+        (ObjectsMode::All, _) | (ObjectsMode::Auto, None) => {
+            copy_objects(source, target, dbs, opts.replace, None).await?
+        }
+        (ObjectsMode::Auto, Some(selected)) => {
+            copy_objects(source, target, dbs, opts.replace, Some(selected)).await?
+        }
+    };
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
@@ -368,15 +420,36 @@ pub async fn migrate(
 /// triggers and events in the target database (the connection's current
 /// one), DEFINER removed and names qualified with the source database
 /// rewritten to the target's. Objects already there are skipped, or dropped
-/// and recreated with `replace`.
+/// and recreated with `replace`. With `only_triggers_of`, just the triggers
+/// of those tables.
 async fn copy_objects(
     source: &mut DataConn,
     target: &mut DataConn,
     dbs: (&str, &str),
     replace: bool,
+    only_triggers_of: Option<&[String]>,
 ) -> Result<Vec<ObjectCopy>, String> {
     let (source_db, target_db) = dbs;
-    let objects = assess::read_objects(source, source_db).await?;
+    let mut objects = assess::read_objects(source, source_db).await?;
+    if let Some(tables) = only_triggers_of {
+        let sql = format!(
+            "SELECT trigger_name, event_object_table FROM information_schema.triggers \
+             WHERE trigger_schema = {}",
+            source.string(source_db)
+        );
+        let on: BTreeMap<String, String> = source
+            .rows(&sql)
+            .await?
+            .iter()
+            .map(|r| (text(&r[0]), text(&r[1])))
+            .collect();
+        objects.retain(|o| {
+            o.kind == "trigger"
+                && on
+                    .get(&o.name)
+                    .is_some_and(|t| tables.iter().any(|s| s.eq_ignore_ascii_case(t)))
+        });
+    }
     // A target that cannot list some kind (OpenHalo has no
     // information_schema.routines) gets the CREATE anyway; if the object is
     // there, the target says so in the refusal.
@@ -558,6 +631,13 @@ async fn copy_table(
         cols.join(", ")
     );
 
+    // Columns that may hold zero dates.
+    let dated: Vec<usize> = kinds
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| matches!(k, Kind::Date | Kind::Datetime { .. }))
+        .map(|(i, _)| i)
+        .collect();
     let (tx, mut rx) = mpsc::channel::<RowBatch>(4);
     let producer = async {
         if let Err(e) = source.stream_to(&select, &tx, 1000).await {
@@ -579,7 +659,38 @@ async fn copy_table(
                 None => Vec::new(),
             };
             let end = batch.is_empty();
-            for row in batch {
+            for mut row in batch {
+                let mut refused = None;
+                for &i in &dated {
+                    if !row[i].as_deref().is_some_and(is_zero_date) {
+                        continue;
+                    }
+                    *tc.zero_dates
+                        .entry(info.columns[i].name.clone())
+                        .or_default() += 1;
+                    match opts.zero_dates {
+                        ZeroDates::Keep => {}
+                        ZeroDates::Null => row[i] = None,
+                        ZeroDates::Error => {
+                            refused.get_or_insert_with(|| {
+                                format!(
+                                    "zero date '{}' in column `{}` (PostgreSQL and OpenHalo cannot store it; \
+                                     give --zero-dates null to write NULL, or keep to send it as it is)",
+                                    text(&row[i]),
+                                    info.columns[i].name
+                                )
+                            });
+                        }
+                    }
+                }
+                if let Some(e) = refused {
+                    tc.rows_failed += 1;
+                    if tc.errors.len() < MAX_ERRORS {
+                        tc.errors.push(e);
+                    }
+                    pb.inc(1);
+                    continue;
+                }
                 let lit: Vec<String> = row
                     .iter()
                     .zip(&kinds)

@@ -10,7 +10,7 @@
 //! primary key are compared as multisets: 256 hash buckets, then the rows of
 //! differing buckets.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hasher};
 use std::time::Instant;
 
@@ -18,8 +18,8 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use tokio::sync::mpsc;
 
-use super::canonical::{Kind, canonical, expected_loss, hex};
-use super::catalog::{self, TableInfo};
+use super::canonical::{Kind, canonical, canonical_append, expected_loss, hex};
+use super::catalog;
 use super::conn::{DataConn, RawRow, RowBatch};
 use crate::endpoint::Protocol;
 
@@ -57,6 +57,10 @@ pub struct VerifyReport {
     pub only_in_target: Vec<String>,
     pub rows_compared: u64,
     pub elapsed_s: f64,
+    /// Times a side had to start a new snapshot after a table failed and
+    /// its transaction could not roll back to the savepoint (0 normally:
+    /// every table of a side was read in one snapshot).
+    pub snapshot_restarts: u32,
 }
 
 impl VerifyReport {
@@ -79,6 +83,9 @@ pub enum TableStatus {
 #[derive(Debug, Clone, Serialize)]
 pub struct TableReport {
     pub table: String,
+    /// The table's name on the target (names match case-insensitively).
+    #[serde(skip)]
+    pub target_table: String,
     pub status: TableStatus,
     pub key: Vec<String>,
     pub source_rows: u64,
@@ -90,6 +97,9 @@ pub struct TableReport {
     /// Values whose only difference is an expected conversion, by reason
     /// (counted, never called equal silently: the table report shows them).
     pub expected_losses: BTreeMap<String, u64>,
+    /// The first rows whose only differences are expected conversions,
+    /// listed apart from the differing rows (kind `expected_loss`).
+    pub expected_loss_rows: Vec<RowDiff>,
     /// The first differing rows, with both sides' raw values.
     pub rows: Vec<RowDiff>,
     /// The row count changed while the table was being verified.
@@ -101,6 +111,7 @@ impl TableReport {
     fn new(table: &str) -> Self {
         TableReport {
             table: table.to_string(),
+            target_table: table.to_string(),
             status: TableStatus::Equal,
             key: Vec::new(),
             source_rows: 0,
@@ -109,6 +120,7 @@ impl TableReport {
             differing_chunks: 0,
             differing_rows: 0,
             expected_losses: BTreeMap::new(),
+            expected_loss_rows: Vec::new(),
             rows: Vec::new(),
             changed_during_verification: false,
             error: None,
@@ -128,6 +140,9 @@ pub struct RowDiff {
     /// Raw values as the source sent them (binary as 0x-hex), per column.
     pub source: Option<Vec<Option<String>>>,
     pub target: Option<Vec<Option<String>>>,
+    /// For an expected loss: the reason per column.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -136,6 +151,8 @@ pub enum DiffKind {
     MissingInTarget,
     ExtraInTarget,
     Values,
+    /// Only expected conversions (zero date → NULL, …); not a mismatch.
+    ExpectedLoss,
 }
 
 /// A row's hash and the sum of hashes, 256 bits with carry.
@@ -190,6 +207,22 @@ struct Plan {
     kinds: Vec<Kind>,
     key: Vec<usize>,
     names: Vec<String>,
+    /// Per column, its position in `key` (None: not a key column).
+    key_of: Vec<Option<usize>>,
+}
+
+impl Plan {
+    fn new(kinds: Vec<Kind>, key: Vec<usize>, names: Vec<String>) -> Plan {
+        let key_of = (0..kinds.len())
+            .map(|i| key.iter().position(|&k| k == i))
+            .collect();
+        Plan {
+            kinds,
+            key,
+            names,
+            key_of,
+        }
+    }
 }
 
 /// One key part, ordered like the servers order it (numbers numerically,
@@ -200,7 +233,54 @@ enum KeyPart {
     Bytes(Vec<u8>),
 }
 
-type Key = Vec<KeyPart>;
+/// A row's primary key: one part inline (the common case, no allocation),
+/// several in a vector. Ordered like the vector of its parts.
+#[derive(Clone)]
+enum Key {
+    One(KeyPart),
+    Many(Vec<KeyPart>),
+}
+
+impl Key {
+    fn parts(&self) -> &[KeyPart] {
+        match self {
+            Key::One(p) => std::slice::from_ref(p),
+            Key::Many(v) => v,
+        }
+    }
+}
+
+impl Default for Key {
+    fn default() -> Self {
+        Key::Many(Vec::new())
+    }
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.parts().fmt(f)
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for Key {}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.parts().cmp(other.parts())
+    }
+}
 
 /// A row ready for comparison.
 struct HashedRow {
@@ -209,47 +289,69 @@ struct HashedRow {
     raw: RawRow,
 }
 
-/// Hashes one row's canonical values and extracts its key.
-fn hash_row(salt: &[u8; 16], plan: &Plan, postgres: bool, raw: RawRow) -> HashedRow {
-    let mut h = Sha256::new();
-    h.update(salt);
-    for (v, k) in raw.iter().zip(&plan.kinds) {
+/// Reused buffers of one hashing task: no allocation per value.
+#[derive(Default)]
+struct Scratch {
+    /// The row's canonical encoding, hashed in one piece.
+    row: Vec<u8>,
+    /// Where each key part's canonical bytes are in `row`.
+    key_ranges: Vec<Option<(usize, usize)>>,
+}
+
+/// Hashes one row's canonical values and extracts its key. `salted` is a
+/// hasher that has seen the salt. Per value the hash input is `0` for NULL,
+/// else `1`, the canonical length (u64 LE) and the canonical bytes.
+fn hash_row(
+    salted: &Sha256,
+    plan: &Plan,
+    postgres: bool,
+    raw: RawRow,
+    scratch: &mut Scratch,
+) -> HashedRow {
+    let buf = &mut scratch.row;
+    buf.clear();
+    scratch.key_ranges.clear();
+    scratch.key_ranges.resize(plan.key.len(), None);
+    for (i, (v, k)) in raw.iter().zip(&plan.kinds).enumerate() {
         match v {
-            None => h.update([0u8]),
+            None => buf.push(0),
             Some(b) => {
-                let c = canonical(*k, postgres, b);
-                h.update([1u8]);
-                h.update((c.len() as u64).to_le_bytes());
-                h.update(&c);
+                buf.push(1);
+                let len_at = buf.len();
+                buf.extend_from_slice(&[0u8; 8]);
+                let start = buf.len();
+                canonical_append(*k, postgres, b, buf);
+                let len = (buf.len() - start) as u64;
+                buf[len_at..start].copy_from_slice(&len.to_le_bytes());
+                if let Some(p) = plan.key_of[i] {
+                    scratch.key_ranges[p] = Some((start, buf.len()));
+                }
             }
         }
     }
-    let key = plan
-        .key
-        .iter()
-        .map(|&i| {
-            let c = raw[i]
-                .as_deref()
-                .map(|b| canonical(plan.kinds[i], postgres, b).into_owned())
-                .unwrap_or_default();
-            let numeric = matches!(
-                plan.kinds[i],
-                Kind::Integer | Kind::Boolean | Kind::Year | Kind::Bit
-            );
-            match std::str::from_utf8(&c)
-                .ok()
-                .and_then(|s| s.parse::<i128>().ok())
-            {
-                Some(n) if numeric => KeyPart::Int(n),
-                _ => KeyPart::Bytes(c),
-            }
-        })
-        .collect();
-    HashedRow {
-        key,
-        hash: h.finalize().into(),
-        raw,
-    }
+    let hash: Hash = salted.clone().chain_update(&*buf).finalize().into();
+    let part = |p: usize| {
+        let i = plan.key[p];
+        let c = scratch.key_ranges[p].map_or(&[][..], |(s, e)| &buf[s..e]);
+        let numeric = matches!(
+            plan.kinds[i],
+            Kind::Integer | Kind::Boolean | Kind::Year | Kind::Bit
+        );
+        match std::str::from_utf8(c)
+            .ok()
+            .filter(|_| numeric)
+            .and_then(|s| s.parse::<i128>().ok())
+        {
+            Some(n) => KeyPart::Int(n),
+            None => KeyPart::Bytes(c.to_vec()),
+        }
+    };
+    let key = match plan.key.len() {
+        0 => Key::default(),
+        1 => Key::One(part(0)),
+        n => Key::Many((0..n).map(part).collect()),
+    };
+    HashedRow { key, hash, raw }
 }
 
 fn order_expr(protocol: Protocol, column: &str, kind: Kind) -> String {
@@ -278,6 +380,11 @@ fn select_sql(conn: &DataConn, db: &str, table: &str, columns: &[String], plan: 
 }
 
 /// Verifies every table of `source_db` against `target_db`.
+///
+/// Each side is read inside ONE read-only snapshot transaction for the whole
+/// database (both started at once), so every table and count of a side
+/// refers to the same moment. A table that fails is rolled back to a
+/// savepoint, keeping the snapshot for the tables after it.
 pub async fn verify(
     source: &mut DataConn,
     target: &mut DataConn,
@@ -294,6 +401,25 @@ pub async fn verify(
     if !catalog::database_exists(target, target_db).await? {
         return Err(format!("target has no database `{target_db}`"));
     }
+    let result = verify_in_snapshots(source, target, names, dbs, opts, progress).await;
+    source.rollback().await;
+    target.rollback().await;
+    let mut report = result?;
+    // After the snapshots: did anyone write while we read?
+    recount(source, target, dbs, &mut report).await;
+    report.elapsed_s = start.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+async fn verify_in_snapshots(
+    source: &mut DataConn,
+    target: &mut DataConn,
+    names: (&str, &str),
+    dbs: (&str, &str),
+    opts: &VerifyOptions,
+    progress: &indicatif::ProgressBar,
+) -> Result<VerifyReport, String> {
+    let (source_db, target_db) = dbs;
     let mut src_tables = catalog::tables(source, source_db).await?;
     let tgt_tables = catalog::tables(target, target_db).await?;
     if !opts.tables.is_empty() {
@@ -320,39 +446,132 @@ pub async fn verify(
         only_in_target,
         rows_compared: 0,
         elapsed_s: 0.0,
+        snapshot_restarts: 0,
     };
+    // Catalogue first, outside the snapshots; the schema is not what they
+    // are for.
+    let mut tables = Vec::new();
     for name in &src_tables {
-        progress.set_message(name.clone());
-        let tgt_name = tgt_tables
-            .iter()
-            .find(|t| t.eq_ignore_ascii_case(name))
-            .cloned();
         let mut tr = TableReport::new(name);
-        match tgt_name {
+        let prepared = match tgt_tables.iter().find(|t| t.eq_ignore_ascii_case(name)) {
             None => {
                 tr.status = TableStatus::MissingInTarget;
                 tr.error = Some(format!(
                     "target database `{target_db}` has no table `{name}`"
                 ));
+                None
             }
             Some(tgt_name) => {
-                if let Err(e) = verify_table(
-                    source, target, dbs, name, &tgt_name, &salt, opts, &mut tr, progress,
-                )
-                .await
-                {
+                tr.target_table = tgt_name.clone();
+                match prepare_table(source, target, dbs, name, tgt_name, &mut tr).await {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        tr.status = TableStatus::Error;
+                        tr.error = Some(e);
+                        None
+                    }
+                }
+            }
+        };
+        tables.push((tr, prepared));
+    }
+    let (a, b) = tokio::join!(source.begin_snapshot(), target.begin_snapshot());
+    a.and(b)?;
+    for (mut tr, prepared) in tables {
+        progress.set_message(tr.table.clone());
+        match prepared {
+            None => {}
+            Some(prepared) => {
+                let (a, b) = tokio::join!(
+                    source.exec("SAVEPOINT halocheck_table"),
+                    target.exec("SAVEPOINT halocheck_table")
+                );
+                let saved = (a.is_ok(), b.is_ok());
+                let outcome =
+                    verify_table(source, target, &prepared, &salt, opts, &mut tr, progress).await;
+                if let Err(e) = outcome {
                     tr.status = TableStatus::Error;
                     tr.error = Some(e);
-                    source.rollback().await;
-                    target.rollback().await;
+                    // Back to the savepoint: the snapshot stays for the next
+                    // tables. A side whose transaction is still unusable
+                    // (PostgreSQL and OpenHalo abort it on an error) starts a
+                    // new snapshot.
+                    for (conn, saved) in [(&mut *source, saved.0), (&mut *target, saved.1)] {
+                        if saved {
+                            let _ = conn.exec("ROLLBACK TO SAVEPOINT halocheck_table").await;
+                        }
+                        if conn.rows("SELECT 1").await.is_err() {
+                            conn.rollback().await;
+                            conn.begin_snapshot().await?;
+                            report.snapshot_restarts += 1;
+                        }
+                    }
+                } else {
+                    let _ = tokio::join!(
+                        async {
+                            if saved.0 {
+                                let _ = source.exec("RELEASE SAVEPOINT halocheck_table").await;
+                            }
+                        },
+                        async {
+                            if saved.1 {
+                                let _ = target.exec("RELEASE SAVEPOINT halocheck_table").await;
+                            }
+                        }
+                    );
                 }
             }
         }
         report.rows_compared += tr.source_rows.max(tr.target_rows);
         report.tables.push(tr);
     }
-    report.elapsed_s = start.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Counts every compared table again, outside the snapshots, both sides at
+/// once: a count that moved marks the table `changed_during_verification`.
+async fn recount(
+    source: &mut DataConn,
+    target: &mut DataConn,
+    dbs: (&str, &str),
+    report: &mut VerifyReport,
+) {
+    let tables: Vec<(String, String)> = report
+        .tables
+        .iter()
+        .filter(|t| matches!(t.status, TableStatus::Equal | TableStatus::Differs))
+        .map(|t| (t.table.clone(), t.target_table.clone()))
+        .collect();
+    let (a, b) = tokio::join!(
+        async {
+            let mut out = Vec::new();
+            for (t, _) in &tables {
+                out.push(count(source, dbs.0, t).await);
+            }
+            out
+        },
+        async {
+            let mut out = Vec::new();
+            for (_, t) in &tables {
+                out.push(count(target, dbs.1, t).await);
+            }
+            out
+        }
+    );
+    for (((name, _), a), b) in tables.iter().zip(a).zip(b) {
+        let Some(tr) = report.tables.iter_mut().find(|t| t.table == *name) else {
+            continue;
+        };
+        match (a, b) {
+            (Ok(a), Ok(b)) => {
+                tr.changed_during_verification = (a, b) != (tr.source_rows, tr.target_rows)
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                tr.status = TableStatus::Error;
+                tr.error = Some(format!("counting again after the snapshot: {e}"));
+            }
+        }
+    }
 }
 
 async fn count(conn: &mut DataConn, db: &str, table: &str) -> Result<u64, String> {
@@ -364,39 +583,26 @@ async fn count(conn: &mut DataConn, db: &str, table: &str) -> Result<u64, String
         .ok_or_else(|| format!("COUNT(*) of {table} returned nothing"))
 }
 
-/// Pulls hashed rows from one side's stream.
+/// Pulls hashed rows from one side's stream (already checked for key order).
 struct Feed {
     rx: mpsc::Receiver<Result<Vec<HashedRow>, String>>,
-    buf: VecDeque<HashedRow>,
-    keyed: bool,
+    buf: std::vec::IntoIter<HashedRow>,
     ended: bool,
     postgres: bool,
-    last_key: Option<Key>,
     side: &'static str,
 }
 
 impl Feed {
     async fn next(&mut self) -> Result<Option<HashedRow>, String> {
         loop {
-            if let Some(row) = self.buf.pop_front() {
-                if self.keyed {
-                    if let Some(last) = &self.last_key
-                        && *last >= row.key
-                    {
-                        return Err(format!(
-                            "the {} returned keys out of order or twice ({:?} after {:?}): its key order differs from bytewise order",
-                            self.side, row.key, last
-                        ));
-                    }
-                    self.last_key = Some(row.key.clone());
-                }
+            if let Some(row) = self.buf.next() {
                 return Ok(Some(row));
             }
             if self.ended {
                 return Ok(None);
             }
             match self.rx.recv().await {
-                Some(Ok(batch)) => self.buf.extend(batch),
+                Some(Ok(batch)) => self.buf = batch.into_iter(),
                 Some(Err(e)) => return Err(format!("{}: {e}", self.side)),
                 None => self.ended = true,
             }
@@ -404,19 +610,46 @@ impl Feed {
     }
 }
 
+/// Rows of one side in key order must ascend strictly, or the chunk ranges
+/// of the two sides would not line up.
+fn check_order(batch: &[HashedRow], last: &mut Option<Key>, side: &str) -> Result<(), String> {
+    let mut prev = last.as_ref();
+    for row in batch {
+        if let Some(p) = prev
+            && *p >= row.key
+        {
+            return Err(format!(
+                "the {side} returned keys out of order or twice ({:?} after {:?}): its key order differs from bytewise order",
+                row.key, p
+            ));
+        }
+        prev = Some(&row.key);
+    }
+    if let Some(r) = batch.last() {
+        *last = Some(r.key.clone());
+    }
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
-async fn verify_table(
+/// What to read of one table on each side.
+struct Prepared {
+    plan: Plan,
+    src_sql: String,
+    tgt_sql: String,
+}
+
+/// Reads both sides' catalogue for one table (before the snapshots: on
+/// OpenHalo a failing catalogue query would abort the snapshot transaction).
+async fn prepare_table(
     source: &mut DataConn,
     target: &mut DataConn,
     dbs: (&str, &str),
     name: &str,
     tgt_name: &str,
-    salt: &[u8; 16],
-    opts: &VerifyOptions,
     tr: &mut TableReport,
-    progress: &indicatif::ProgressBar,
-) -> Result<(), String> {
-    // Both sides at once: catalogue queries and counts cost round trips.
+) -> Result<Prepared, String> {
+    // Both sides at once: catalogue queries cost round trips.
     let (src_info, tgt_info) = tokio::join!(
         catalog::table(source, dbs.0, name),
         catalog::table(target, dbs.1, tgt_name)
@@ -444,59 +677,41 @@ async fn verify_table(
         }
     }
     let src_columns: Vec<String> = src_info.columns.iter().map(|c| c.name.clone()).collect();
-    let plan = Plan {
-        kinds,
-        key: src_info.key.clone(),
-        names: src_columns.clone(),
-    };
+    let plan = Plan::new(kinds, src_info.key.clone(), src_columns.clone());
     tr.key = plan.key.iter().map(|&i| src_columns[i].clone()).collect();
 
-    let (a, b) = tokio::join!(source.begin_snapshot(), target.begin_snapshot());
-    a?;
-    b?;
-    let (a, b) = tokio::join!(count(source, dbs.0, name), count(target, dbs.1, tgt_name));
-    tr.source_rows = a?;
-    tr.target_rows = b?;
     let src_sql = select_sql(source, dbs.0, name, &src_columns, &plan);
     let tgt_sql = select_sql(target, dbs.1, tgt_name, &tgt_columns, &plan);
+    Ok(Prepared {
+        plan,
+        src_sql,
+        tgt_sql,
+    })
+}
 
-    let result = if plan.key.is_empty() {
-        compare_multiset(
-            source,
-            target,
-            (&src_sql, &tgt_sql),
-            &plan,
-            salt,
-            opts,
-            tr,
-            progress,
-        )
-        .await
+/// Compares one table inside the snapshots. The row counts are the rows
+/// each snapshot streams: exact, and one scan of each table fewer than a
+/// COUNT(*) first.
+#[allow(clippy::too_many_arguments)]
+async fn verify_table(
+    source: &mut DataConn,
+    target: &mut DataConn,
+    prepared: &Prepared,
+    salt: &[u8; 16],
+    opts: &VerifyOptions,
+    tr: &mut TableReport,
+    progress: &indicatif::ProgressBar,
+) -> Result<(), String> {
+    let plan = &prepared.plan;
+    let sqls = (prepared.src_sql.as_str(), prepared.tgt_sql.as_str());
+    if plan.key.is_empty() {
+        compare_multiset(source, target, sqls, plan, salt, opts, tr, progress).await?;
     } else {
-        compare_keyed(
-            source,
-            target,
-            (&src_sql, &tgt_sql),
-            &plan,
-            salt,
-            opts,
-            tr,
-            progress,
-        )
-        .await
-    };
-    source.rollback().await;
-    target.rollback().await;
-    result?;
-
-    // Outside the snapshots: did anyone write while we read?
-    let (a, b) = tokio::join!(count(source, dbs.0, name), count(target, dbs.1, tgt_name));
-    let now = (a?, b?);
-    tr.changed_during_verification = now != (tr.source_rows, tr.target_rows);
+        compare_keyed(source, target, sqls, plan, salt, opts, tr, progress).await?;
+    }
     if tr.differing_rows > 0 || tr.source_rows != tr.target_rows {
         tr.status = TableStatus::Differs;
     }
-    let _ = &src_info as &TableInfo;
     Ok(())
 }
 
@@ -519,13 +734,13 @@ fn with_streams<'a>(
     let (s_sql, t_sql) = (sqls.0.to_string(), sqls.1.to_string());
     let producers = async move {
         let s = async {
-            if let Err(e) = source.stream_to(&s_sql, &stx, 2000).await {
+            if let Err(e) = source.stream_to(&s_sql, &stx, STREAM_BATCH).await {
                 let _ = stx.send(Err(e)).await;
             }
             drop(stx);
         };
         let t = async {
-            if let Err(e) = target.stream_to(&t_sql, &ttx, 2000).await {
+            if let Err(e) = target.stream_to(&t_sql, &ttx, STREAM_BATCH).await {
                 let _ = ttx.send(Err(e)).await;
             }
             drop(ttx);
@@ -533,20 +748,28 @@ fn with_streams<'a>(
         tokio::join!(s, t);
         Ok(())
     };
-    // Canonical forms and SHA-256 run in one task per side, on other
-    // threads than the protocol decoding.
+    // Canonical forms, SHA-256 and the key-order check run in one task per
+    // side, on other threads than the protocol decoding.
     let plan = std::sync::Arc::new(plan.clone());
-    let salt = *salt;
+    let salted = Sha256::new_with_prefix(salt);
     let feed = |mut rx: mpsc::Receiver<RowBatch>, postgres: bool, side| {
         let (htx, hrx) = mpsc::channel::<Result<Vec<HashedRow>, String>>(4);
         let keyed = !plan.key.is_empty();
         let plan = plan.clone();
+        let salted = salted.clone();
         tokio::spawn(async move {
+            let mut scratch = Scratch::default();
+            let mut last: Option<Key> = None;
             while let Some(batch) = rx.recv().await {
-                let hashed = batch.map(|rows| {
-                    rows.into_iter()
-                        .map(|raw| hash_row(&salt, &plan, postgres, raw))
-                        .collect()
+                let hashed = batch.and_then(|rows| {
+                    let rows: Vec<HashedRow> = rows
+                        .into_iter()
+                        .map(|raw| hash_row(&salted, &plan, postgres, raw, &mut scratch))
+                        .collect();
+                    if keyed {
+                        check_order(&rows, &mut last, side)?;
+                    }
+                    Ok(rows)
                 });
                 let stop = hashed.is_err();
                 if htx.send(hashed).await.is_err() || stop {
@@ -556,11 +779,9 @@ fn with_streams<'a>(
         });
         Feed {
             rx: hrx,
-            buf: VecDeque::new(),
-            keyed,
+            buf: Vec::new().into_iter(),
             ended: false,
             postgres,
-            last_key: None,
             side,
         }
     };
@@ -570,6 +791,10 @@ fn with_streams<'a>(
         producers,
     )
 }
+
+/// Rows per batch between a stream and its hashing task (500 cost more
+/// client CPU per row in benches/data.rs than 2000).
+const STREAM_BATCH: usize = 2000;
 
 #[allow(clippy::too_many_arguments)]
 async fn compare_keyed(
@@ -614,6 +839,8 @@ async fn compare_keyed(
                 break;
             }
             tr.chunks += 1;
+            tr.source_rows += src_chunk.len() as u64;
+            tr.target_rows += tgt_chunk.len() as u64;
             progress.inc(src_chunk.len() as u64);
             let sd = ChunkDigest::of(src_chunk.iter().map(|r| &r.hash));
             let td = ChunkDigest::of(tgt_chunk.iter().map(|r| &r.hash));
@@ -747,8 +974,27 @@ fn record(
                 }
             }
             if !losses.is_empty() && losses.iter().all(Option::is_some) {
-                for reason in losses.into_iter().flatten() {
-                    *tr.expected_losses.entry(reason.to_string()).or_default() += 1;
+                let reasons: Vec<String> = losses.into_iter().flatten().map(String::from).collect();
+                for reason in &reasons {
+                    *tr.expected_losses.entry(reason.clone()).or_default() += 1;
+                }
+                if tr.expected_loss_rows.len() < opts.max_listed {
+                    tr.expected_loss_rows.push(RowDiff {
+                        kind: DiffKind::ExpectedLoss,
+                        key: key_text(s),
+                        columns: cols.iter().map(|&i| plan.names[i].clone()).collect(),
+                        source: Some(
+                            cols.iter()
+                                .map(|&i| shown(plan.kinds[i], &s.raw[i]))
+                                .collect(),
+                        ),
+                        target: Some(
+                            cols.iter()
+                                .map(|&i| shown(plan.kinds[i], &t.raw[i]))
+                                .collect(),
+                        ),
+                        reasons,
+                    });
                 }
                 return;
             }
@@ -766,6 +1012,7 @@ fn record(
                         .map(|&i| shown(plan.kinds[i], &t.raw[i]))
                         .collect(),
                 ),
+                reasons: Vec::new(),
             }
         }
         (Some(s), None) => RowDiff {
@@ -774,6 +1021,7 @@ fn record(
             columns: plan.names.clone(),
             source: Some(all(s)),
             target: None,
+            reasons: Vec::new(),
         },
         (None, Some(t)) => RowDiff {
             kind: DiffKind::ExtraInTarget,
@@ -781,6 +1029,7 @@ fn record(
             columns: plan.names.clone(),
             source: None,
             target: Some(all(t)),
+            reasons: Vec::new(),
         },
         (None, None) => return,
     };
@@ -824,6 +1073,8 @@ async fn compare_multiset(
         p?;
     }
     tr.chunks = 256;
+    tr.source_rows = buckets.iter().map(|b| b[0].rows).sum();
+    tr.target_rows = buckets.iter().map(|b| b[1].rows).sum();
     let differing: Vec<bool> = buckets.iter().map(|b| b[0] != b[1]).collect();
     tr.differing_chunks = differing.iter().filter(|d| **d).count() as u64;
     if tr.differing_chunks == 0 {
@@ -863,7 +1114,7 @@ async fn compare_multiset(
     for (balance, s, t) in entries {
         for _ in 0..balance.unsigned_abs() {
             let row = |raw: &RawRow| HashedRow {
-                key: Vec::new(),
+                key: Key::default(),
                 hash: [0; 32],
                 raw: raw.clone(),
             };
@@ -885,7 +1136,7 @@ mod tests {
 
     fn row(k: i128, h: u8) -> HashedRow {
         HashedRow {
-            key: vec![KeyPart::Int(k)],
+            key: Key::One(KeyPart::Int(k)),
             hash: [h; 32],
             raw: vec![Some(k.to_string().into_bytes())],
         }
@@ -932,7 +1183,7 @@ mod tests {
             .iter()
             .map(|(s, t)| {
                 let k = |r: &Option<&HashedRow>| {
-                    r.map(|r| match r.key[0] {
+                    r.map(|r| match r.key.parts()[0] {
                         KeyPart::Int(n) => n,
                         _ => -1,
                     })
