@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Statement as PgStatement};
 
+use super::lean::Arg;
 use super::workloads::{Param, Step, TEMPLATES, Template};
 use super::{pgwire, wire};
 use crate::endpoint::{EndpointSpec, Protocol, mysql::opts_for};
@@ -371,32 +372,166 @@ fn pg_wire_error(e: pgwire::PgError) -> StepError {
     }
 }
 
+/// What the load loop needs of a lean blocking client.
+pub trait LeanClient {
+    type Stmt;
+    const PROTOCOL: Protocol;
+    fn query(&mut self, sql: &str) -> Result<u64, StepError>;
+    fn ping(&mut self) -> Result<(), StepError>;
+    fn prepare(&mut self, sql: &str) -> Result<Self::Stmt, StepError>;
+    fn execute(&mut self, stmt: &mut Self::Stmt, args: &[Arg<'_>]) -> Result<u64, StepError>;
+    fn close(self);
+}
+
+impl LeanClient for wire::Conn {
+    type Stmt = wire::Prepared;
+    const PROTOCOL: Protocol = Protocol::Mysql;
+    fn query(&mut self, sql: &str) -> Result<u64, StepError> {
+        wire::Conn::query(self, sql).map_err(wire_error)
+    }
+    fn ping(&mut self) -> Result<(), StepError> {
+        wire::Conn::ping(self).map_err(wire_error)
+    }
+    fn prepare(&mut self, sql: &str) -> Result<Self::Stmt, StepError> {
+        wire::Conn::prepare(self, sql).map_err(wire_error)
+    }
+    fn execute(&mut self, stmt: &mut Self::Stmt, args: &[Arg<'_>]) -> Result<u64, StepError> {
+        wire::Conn::execute(self, stmt, args).map_err(wire_error)
+    }
+    fn close(self) {
+        wire::Conn::close(self)
+    }
+}
+
+impl LeanClient for pgwire::Conn {
+    type Stmt = pgwire::Prepared;
+    const PROTOCOL: Protocol = Protocol::Postgres;
+    fn query(&mut self, sql: &str) -> Result<u64, StepError> {
+        pgwire::Conn::query(self, sql).map_err(pg_wire_error)
+    }
+    /// An empty query: the protocol-level round trip.
+    fn ping(&mut self) -> Result<(), StepError> {
+        pgwire::Conn::query(self, "")
+            .map(|_| ())
+            .map_err(pg_wire_error)
+    }
+    fn prepare(&mut self, sql: &str) -> Result<Self::Stmt, StepError> {
+        pgwire::Conn::prepare(self, sql).map_err(pg_wire_error)
+    }
+    fn execute(&mut self, stmt: &mut Self::Stmt, args: &[Arg<'_>]) -> Result<u64, StepError> {
+        pgwire::Conn::execute(self, stmt, args).map_err(pg_wire_error)
+    }
+    fn close(self) {
+        pgwire::Conn::close(self)
+    }
+}
+
+/// A lean client with the statements of the workload.
+pub struct LeanConn<C: LeanClient> {
+    conn: C,
+    mode: Mode,
+    tables: u32,
+    stmts: Vec<Option<C::Stmt>>,
+    select_one: Option<C::Stmt>,
+    /// Reused statement text.
+    sql: String,
+}
+
+impl<C: LeanClient> LeanConn<C> {
+    fn new(conn: C, mode: Mode, tables: u32) -> Self {
+        LeanConn {
+            conn,
+            mode,
+            tables,
+            stmts: Vec::new(),
+            select_one: None,
+            sql: String::with_capacity(512),
+        }
+    }
+
+    fn prepare_all(&mut self, templates: &[Template]) -> Result<(), StepError> {
+        if self.mode != Mode::Prepared {
+            return Ok(());
+        }
+        self.stmts = (0..(self.tables as usize) * TEMPLATES)
+            .map(|_| None)
+            .collect();
+        for t in 1..=self.tables {
+            for &tpl in templates {
+                let slot = (t as usize - 1) * TEMPLATES + tpl as usize;
+                self.stmts[slot] = Some(self.conn.prepare(&tpl.sql(t, C::PROTOCOL))?);
+            }
+        }
+        Ok(())
+    }
+
+    fn select_one_prepared(&mut self) -> Result<(), StepError> {
+        if self.select_one.is_none() {
+            self.select_one = Some(self.conn.prepare("SELECT 1")?);
+        }
+        match &mut self.select_one {
+            Some(s) => self.conn.execute(s, &[]).map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
+    fn step(&mut self, step: &Step) -> Result<(), StepError> {
+        let (template, table, params) = match step {
+            Step::Run {
+                template,
+                table,
+                params,
+            } if self.mode == Mode::Prepared => (*template, *table, params),
+            // BEGIN, COMMIT and text mode: the statement with its values.
+            _ => {
+                step.write_text_sql(&mut self.sql);
+                return self.conn.query(&self.sql).map(|_| ());
+            }
+        };
+        let slot = (table as usize - 1) * TEMPLATES + template as usize;
+        let mut prepared;
+        let stmt = match self.stmts.get_mut(slot).and_then(Option::as_mut) {
+            Some(s) => s,
+            None => {
+                prepared = self.conn.prepare(&template.sql(table, C::PROTOCOL))?;
+                &mut prepared
+            }
+        };
+        let mut args = [Arg::Int(0); 4];
+        for (a, p) in args.iter_mut().zip(params) {
+            *a = match p {
+                Param::Int(i) => Arg::Int(i64::from(*i)),
+                Param::Text(s) => Arg::Text(s),
+            };
+        }
+        self.conn
+            .execute(stmt, &args[..params.len().min(4)])
+            .map(|_| ())
+    }
+}
+
 /// A blocking benchmark connection owned by one worker thread.
 pub enum SyncConn {
     /// The lean MySQL client.
-    Wire {
-        conn: wire::Conn,
-        mode: Mode,
-        tables: u32,
-        stmts: Vec<Option<wire::Prepared>>,
-        select_one: Option<wire::Prepared>,
-        /// Reused statement text.
-        sql: String,
-    },
+    Wire(LeanConn<wire::Conn>),
     /// The lean PostgreSQL client.
-    Pg {
-        conn: pgwire::Conn,
-        mode: Mode,
-        tables: u32,
-        stmts: Vec<Option<pgwire::Prepared>>,
-        select_one: Option<pgwire::Prepared>,
-        sql: String,
-    },
+    Pg(LeanConn<pgwire::Conn>),
     /// An async driver on the thread's own single-threaded runtime.
     Async {
         rt: tokio::runtime::Runtime,
         conn: BenchConn,
     },
+}
+
+/// Says once per process that a lean client could not log in.
+fn fallback_note(spec: &EndpointSpec, why: &str, driver: &str) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        eprintln!(
+            "note: endpoint `{}`: the lean client cannot log in ({why}); using {driver}",
+            spec.name
+        )
+    });
 }
 
 /// Opens a blocking connection in the scratch database, statements prepared.
@@ -412,98 +547,64 @@ pub fn connect_sync(
         message,
         fatal: true,
     };
-    if spec.url.protocol == Protocol::Mysql {
-        let u = &spec.url;
-        let login = wire::Login {
+    let u = &spec.url;
+    let password = u.password.as_deref().unwrap_or("");
+    let connect_timeout = spec.connect_timeout.max(Duration::from_secs(1));
+    let read_timeout = Duration::from_secs(120);
+    let lean = match u.protocol {
+        Protocol::Mysql => match wire::Conn::connect(&wire::Login {
             host: &u.host,
             port: u.port,
             user: &u.user,
-            password: u.password.as_deref().unwrap_or(""),
+            password,
             database: Some(scratch),
-            connect_timeout: spec.connect_timeout.max(Duration::from_secs(1)),
-            read_timeout: Duration::from_secs(120),
-        };
-        match wire::Conn::connect(&login) {
-            Ok(conn) => {
-                let mut c = SyncConn::Wire {
-                    conn,
-                    mode,
-                    tables,
-                    stmts: Vec::new(),
-                    select_one: None,
-                    sql: String::with_capacity(512),
-                };
-                // A server that cannot prepare (OpenHalo's MySQL port in some
-                // builds) fails every event instead: counted, the run goes on.
-                if let Err(e) = c.prepare_all(templates)
-                    && e.fatal
-                {
-                    return Err(e);
-                }
-                return Ok(c);
-            }
+            connect_timeout,
+            read_timeout,
+        }) {
+            Ok(conn) => Some(SyncConn::Wire(LeanConn::new(conn, mode, tables))),
             Err(wire::WireError::Unsupported(why)) => {
-                static ONCE: std::sync::Once = std::sync::Once::new();
-                ONCE.call_once(|| {
-                    eprintln!(
-                        "note: endpoint `{}`: the lean client cannot log in ({why}); using mysql_async",
-                        spec.name
-                    )
-                });
+                fallback_note(spec, &why, "mysql_async");
+                None
             }
             Err(e) => return Err(wire_error(e)),
-        }
-    } else {
-        let u = &spec.url;
-        let login = pgwire::Login {
+        },
+        Protocol::Postgres => match pgwire::Conn::connect(&pgwire::Login {
             host: &u.host,
             port: u.port,
             user: &u.user,
-            password: u.password.as_deref().unwrap_or(""),
+            password,
             database: u.database.as_deref().unwrap_or(&u.user),
             application_name: "halocheck-bench",
-            connect_timeout: spec.connect_timeout.max(Duration::from_secs(1)),
-            read_timeout: Duration::from_secs(120),
-        };
-        match pgwire::Conn::connect(&login) {
+            connect_timeout,
+            read_timeout,
+        }) {
             Ok(mut conn) => {
                 conn.query(&format!("SET search_path TO {scratch}"))
                     .map_err(pg_wire_error)?;
-                let mut c = SyncConn::Pg {
-                    conn,
-                    mode,
-                    tables,
-                    stmts: Vec::new(),
-                    select_one: None,
-                    sql: String::with_capacity(512),
-                };
-                if let Err(e) = c.prepare_all(templates)
-                    && e.fatal
-                {
-                    return Err(e);
-                }
-                return Ok(c);
+                Some(SyncConn::Pg(LeanConn::new(conn, mode, tables)))
             }
             Err(pgwire::PgError::Unsupported(why)) => {
-                static ONCE: std::sync::Once = std::sync::Once::new();
-                ONCE.call_once(|| {
-                    eprintln!(
-                        "note: endpoint `{}`: the lean client cannot log in ({why}); using tokio-postgres",
-                        spec.name
-                    )
-                });
+                fallback_note(spec, &why, "tokio-postgres");
+                None
             }
             Err(e) => return Err(pg_wire_error(e)),
+        },
+    };
+    let mut c = match lean {
+        Some(c) => c,
+        None => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| fail(format!("cannot start a client runtime: {e}")))?;
+            let conn = rt
+                .block_on(connect(spec, mode, tables, Some(scratch)))
+                .map_err(fail)?;
+            SyncConn::Async { rt, conn }
         }
-    }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| fail(format!("cannot start a client runtime: {e}")))?;
-    let conn = rt
-        .block_on(connect(spec, mode, tables, Some(scratch)))
-        .map_err(fail)?;
-    let mut c = SyncConn::Async { rt, conn };
+    };
+    // A server that cannot prepare (OpenHalo's MySQL port in some builds)
+    // fails every event instead: counted, the run goes on.
     if let Err(e) = c.prepare_all(templates)
         && e.fatal
     {
@@ -515,50 +616,8 @@ pub fn connect_sync(
 impl SyncConn {
     fn prepare_all(&mut self, templates: &[Template]) -> Result<(), StepError> {
         match self {
-            SyncConn::Wire {
-                conn,
-                mode,
-                tables,
-                stmts,
-                ..
-            } => {
-                if *mode != Mode::Prepared {
-                    return Ok(());
-                }
-                *stmts = vec![None; (*tables as usize) * TEMPLATES];
-                for t in 1..=*tables {
-                    for &tpl in templates {
-                        let slot = (t as usize - 1) * TEMPLATES + tpl as usize;
-                        stmts[slot] = Some(
-                            conn.prepare(&tpl.sql(t, Protocol::Mysql))
-                                .map_err(wire_error)?,
-                        );
-                    }
-                }
-                Ok(())
-            }
-            SyncConn::Pg {
-                conn,
-                mode,
-                tables,
-                stmts,
-                ..
-            } => {
-                if *mode != Mode::Prepared {
-                    return Ok(());
-                }
-                *stmts = vec![None; (*tables as usize) * TEMPLATES];
-                for t in 1..=*tables {
-                    for &tpl in templates {
-                        let slot = (t as usize - 1) * TEMPLATES + tpl as usize;
-                        stmts[slot] = Some(
-                            conn.prepare(&tpl.sql(t, Protocol::Postgres))
-                                .map_err(pg_wire_error)?,
-                        );
-                    }
-                }
-                Ok(())
-            }
+            SyncConn::Wire(c) => c.prepare_all(templates),
+            SyncConn::Pg(c) => c.prepare_all(templates),
             SyncConn::Async { rt, conn } => rt.block_on(conn.prepare_all(templates)),
         }
     }
@@ -566,8 +625,8 @@ impl SyncConn {
     /// A statement as plain text.
     pub fn simple(&mut self, sql: &str) -> Result<(), StepError> {
         match self {
-            SyncConn::Wire { conn, .. } => conn.query(sql).map(|_| ()).map_err(wire_error),
-            SyncConn::Pg { conn, .. } => conn.query(sql).map(|_| ()).map_err(pg_wire_error),
+            SyncConn::Wire(c) => LeanClient::query(&mut c.conn, sql).map(|_| ()),
+            SyncConn::Pg(c) => LeanClient::query(&mut c.conn, sql).map(|_| ()),
             SyncConn::Async { rt, conn } => rt.block_on(conn.simple(sql)),
         }
     }
@@ -575,9 +634,8 @@ impl SyncConn {
     /// The protocol-level round trip.
     pub fn ping(&mut self) -> Result<(), StepError> {
         match self {
-            SyncConn::Wire { conn, .. } => conn.ping().map_err(wire_error),
-            // An empty query: the protocol-level round trip.
-            SyncConn::Pg { conn, .. } => conn.query("").map(|_| ()).map_err(pg_wire_error),
+            SyncConn::Wire(c) => LeanClient::ping(&mut c.conn),
+            SyncConn::Pg(c) => LeanClient::ping(&mut c.conn),
             SyncConn::Async { rt, conn } => rt.block_on(conn.ping()),
         }
     }
@@ -585,28 +643,8 @@ impl SyncConn {
     /// `SELECT 1` prepared once and executed.
     pub fn select_one_prepared(&mut self) -> Result<(), StepError> {
         match self {
-            SyncConn::Wire {
-                conn, select_one, ..
-            } => {
-                if select_one.is_none() {
-                    *select_one = Some(conn.prepare("SELECT 1").map_err(wire_error)?);
-                }
-                match select_one {
-                    Some(s) => conn.execute(s, &[]).map(|_| ()).map_err(wire_error),
-                    None => Ok(()),
-                }
-            }
-            SyncConn::Pg {
-                conn, select_one, ..
-            } => {
-                if select_one.is_none() {
-                    *select_one = Some(conn.prepare("SELECT 1").map_err(pg_wire_error)?);
-                }
-                match select_one {
-                    Some(s) => conn.execute(s, &[]).map(|_| ()).map_err(pg_wire_error),
-                    None => Ok(()),
-                }
-            }
+            SyncConn::Wire(c) => c.select_one_prepared(),
+            SyncConn::Pg(c) => c.select_one_prepared(),
             SyncConn::Async { rt, conn } => rt.block_on(conn.select_one_prepared()),
         }
     }
@@ -614,88 +652,8 @@ impl SyncConn {
     /// Runs one step of an event.
     pub fn step(&mut self, step: &Step) -> Result<(), StepError> {
         match self {
-            SyncConn::Wire {
-                conn,
-                mode,
-                stmts,
-                sql,
-                ..
-            } => {
-                let (template, table, params) = match step {
-                    Step::Begin => return conn.query("BEGIN").map(|_| ()).map_err(wire_error),
-                    Step::Commit => return conn.query("COMMIT").map(|_| ()).map_err(wire_error),
-                    Step::Run {
-                        template,
-                        table,
-                        params,
-                    } => (*template, *table, params),
-                };
-                if *mode == Mode::Text {
-                    step.write_text_sql(sql);
-                    return conn.query(sql).map(|_| ()).map_err(wire_error);
-                }
-                let slot = (table as usize - 1) * TEMPLATES + template as usize;
-                let mut prepared;
-                let stmt = match stmts.get_mut(slot).and_then(Option::as_mut) {
-                    Some(s) => s,
-                    None => {
-                        prepared = conn
-                            .prepare(&template.sql(table, Protocol::Mysql))
-                            .map_err(wire_error)?;
-                        &mut prepared
-                    }
-                };
-                let mut args = [wire::Arg::Int(0); 4];
-                for (a, p) in args.iter_mut().zip(params) {
-                    *a = match p {
-                        Param::Int(i) => wire::Arg::Int(i64::from(*i)),
-                        Param::Text(s) => wire::Arg::Text(s),
-                    };
-                }
-                conn.execute(stmt, &args[..params.len().min(4)])
-                    .map(|_| ())
-                    .map_err(wire_error)
-            }
-            SyncConn::Pg {
-                conn,
-                mode,
-                stmts,
-                sql,
-                ..
-            } => {
-                let (template, table, params) = match step {
-                    Step::Run {
-                        template,
-                        table,
-                        params,
-                    } if *mode == Mode::Prepared => (*template, *table, params),
-                    _ => {
-                        step.write_text_sql(sql);
-                        return conn.query(sql).map(|_| ()).map_err(pg_wire_error);
-                    }
-                };
-                let slot = (table as usize - 1) * TEMPLATES + template as usize;
-                let prepared;
-                let stmt = match stmts.get(slot).and_then(Option::as_ref) {
-                    Some(s) => s,
-                    None => {
-                        prepared = conn
-                            .prepare(&template.sql(table, Protocol::Postgres))
-                            .map_err(pg_wire_error)?;
-                        &prepared
-                    }
-                };
-                let mut args = [pgwire::Arg::Int(0); 4];
-                for (a, p) in args.iter_mut().zip(params) {
-                    *a = match p {
-                        Param::Int(i) => pgwire::Arg::Int(i64::from(*i)),
-                        Param::Text(s) => pgwire::Arg::Text(s),
-                    };
-                }
-                conn.execute(stmt, &args[..params.len().min(4)])
-                    .map(|_| ())
-                    .map_err(pg_wire_error)
-            }
+            SyncConn::Wire(c) => c.step(step),
+            SyncConn::Pg(c) => c.step(step),
             SyncConn::Async { rt, conn } => rt.block_on(conn.step(step)),
         }
     }
@@ -703,8 +661,8 @@ impl SyncConn {
     /// Closes politely.
     pub fn close(self) {
         match self {
-            SyncConn::Wire { conn, .. } => conn.close(),
-            SyncConn::Pg { conn, .. } => conn.close(),
+            SyncConn::Wire(c) => LeanClient::close(c.conn),
+            SyncConn::Pg(c) => LeanClient::close(c.conn),
             SyncConn::Async { rt, conn } => rt.block_on(conn.close()),
         }
     }

@@ -10,6 +10,7 @@
 
 pub mod corpus;
 pub mod driver;
+pub mod lean;
 pub mod load;
 pub mod pgwire;
 pub mod report;

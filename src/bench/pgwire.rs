@@ -71,12 +71,7 @@ pub struct Prepared {
     params: usize,
 }
 
-/// A parameter value (sent as text; the server infers its type).
-#[derive(Debug, Clone, Copy)]
-pub enum Arg<'a> {
-    Int(i64),
-    Text(&'a str),
-}
+pub use super::lean::Arg;
 
 /// One PostgreSQL connection.
 pub struct Conn {

@@ -104,12 +104,7 @@ pub struct Prepared {
     sent_types: Option<u64>,
 }
 
-/// A parameter of a prepared statement.
-#[derive(Debug, Clone, Copy)]
-pub enum Arg<'a> {
-    Int(i64),
-    Text(&'a str),
-}
+pub use super::lean::Arg;
 
 /// One MySQL connection.
 pub struct Conn {
