@@ -2,7 +2,7 @@
 //! work on MySQL, MariaDB and PostgreSQL, where a "database" is a schema).
 
 use super::canonical::Kind;
-use super::conn::DataConn;
+use super::conn::{DataConn, RawRow};
 
 /// One column of a table.
 #[derive(Debug, Clone)]
@@ -40,31 +40,33 @@ pub async fn tables(conn: &mut DataConn, db: &str) -> Result<Vec<String>, String
          AND table_type = 'BASE TABLE' ORDER BY table_name",
         conn.string(db)
     );
-    let rows = match conn.rows(&sql).await {
-        Ok(rows) => rows,
-        Err(e) => conn
-            .rows(&pg_catalog_fallback(
-                conn,
-                &e,
-                format!(
-                    "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = {} ORDER BY tablename",
-                    conn.string(db)
-                ),
-            )?)
-            .await
-            .map_err(|m| format!("{e}; {m}"))?,
-    };
+    let fallback = format!(
+        "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = {} ORDER BY tablename",
+        conn.string(db)
+    );
+    let rows = rows_or_pg_catalog(conn, &sql, &fallback).await?;
     Ok(rows.iter().map(|r| text(&r[0])).collect())
 }
 
-/// OpenHalo built without aux_mysql 1.4 has no `information_schema` on its
-/// MySQL port, but reads PostgreSQL's `pg_catalog` there: the query to try
-/// instead, for a MySQL-protocol connection (other errors stand).
-fn pg_catalog_fallback(conn: &DataConn, error: &str, sql: String) -> Result<String, String> {
-    if conn.protocol() == crate::endpoint::Protocol::Mysql && error.contains("does not exist") {
-        Ok(sql)
-    } else {
-        Err(error.to_string())
+/// Runs `sql` (an `information_schema` query). OpenHalo built without
+/// aux_mysql 1.4 has no `information_schema` on its MySQL port, but reads
+/// PostgreSQL's `pg_catalog` there: on a MySQL-protocol connection whose
+/// error says the relation does not exist, `fallback` is run instead (other
+/// errors stand).
+async fn rows_or_pg_catalog(
+    conn: &mut DataConn,
+    sql: &str,
+    fallback: &str,
+) -> Result<Vec<RawRow>, String> {
+    match conn.rows(sql).await {
+        Ok(rows) => Ok(rows),
+        Err(e)
+            if conn.protocol() == crate::endpoint::Protocol::Mysql
+                && e.contains("does not exist") =>
+        {
+            conn.rows(fallback).await.map_err(|m| format!("{e}; {m}"))
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -171,19 +173,10 @@ pub async fn database_exists(conn: &mut DataConn, db: &str) -> Result<bool, Stri
         "SELECT schema_name FROM information_schema.schemata WHERE schema_name = {}",
         conn.string(db)
     );
-    let rows = match conn.rows(&sql).await {
-        Ok(rows) => rows,
-        Err(e) => conn
-            .rows(&pg_catalog_fallback(
-                conn,
-                &e,
-                format!(
-                    "SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname = {}",
-                    conn.string(db)
-                ),
-            )?)
-            .await
-            .map_err(|m| format!("{e}; {m}"))?,
-    };
+    let fallback = format!(
+        "SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname = {}",
+        conn.string(db)
+    );
+    let rows = rows_or_pg_catalog(conn, &sql, &fallback).await?;
     Ok(!rows.is_empty())
 }
