@@ -225,105 +225,82 @@ async fn run(
     );
     // Reuse the data of an earlier run (to iterate on verify quickly).
     let reuse = std::env::var("HALOCHECK_BENCH_REUSE").is_ok_and(|v| v == "1");
-    for name in ["sysbench", "rich"] {
-        if reuse {
-            break;
-        }
-        let ds = dataset::load(name, &dir)?;
-        let t0 = Instant::now();
-        let g = dataset::generate(&mut my, &ds, SRC, size, 1, true, &ProgressBar::hidden()).await?;
-        let n: u64 = g.tables.iter().map(|t| t.1).sum();
-        println!(
-            "generate {name:<10} {n:>9} rows  {:>10.0} rows/s",
-            n as f64 / t0.elapsed().as_secs_f64()
-        );
-    }
-    // migrate into a fresh target database.
-    let state = std::env::temp_dir().join(format!(
-        "halocheck-bench-migrate-{}.json",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_file(&state);
-    let opts = MigrateOptions {
-        replace: true,
-        batch_rows: 1000,
-        state: state.clone(),
-        tables: Vec::new(),
-        zero_dates: Default::default(),
-        objects: Default::default(),
+    let mut pg = match pg_url {
+        Some(u) => Some(conn(u, "pg").await?),
+        None => None,
     };
-    if reuse {
+    let copied = if reuse {
         println!("(HALOCHECK_BENCH_REUSE=1: generate and migrate skipped)");
-        compare(
-            "verify MariaDB -> target",
-            &mut my,
-            SRC,
-            &mut tgt,
-            DST,
-            reps,
-        )
-        .await?;
-        if let Some(pg_url) = pg_url {
-            let mut pg = conn(pg_url, "pg").await?;
-            compare(
-                "verify MariaDB -> PostgreSQL",
-                &mut my,
-                SRC,
-                &mut pg,
-                SRC,
-                reps,
-            )
-            .await?;
-        }
-        return Ok(());
-    }
-    let report = migrate(
-        &mut my,
-        &mut tgt,
-        (SRC, DST),
-        &opts,
-        &MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden()),
-    )
-    .await?;
-    let _ = std::fs::remove_file(&state);
-    println!(
-        "migrate                  {:>9} rows  {:>10.0} rows/s ({} tables{})",
-        report.rows_copied,
-        report.rows_copied as f64 / report.seconds,
-        report.tables.len(),
-        if report.clean() { "" } else { ", SOME FAILED" }
-    );
-    for t in &report.tables {
-        if t.status == "failed" || t.rows_failed > 0 {
-            println!("  {}: {} {:?}", t.table, t.status, t.errors.first());
-        }
-    }
-    if report.clean() {
-        compare(
-            "verify MariaDB -> target",
-            &mut my,
-            SRC,
-            &mut tgt,
-            DST,
-            reps,
-        )
-        .await?;
-    }
-    if let Some(pg_url) = pg_url {
-        let mut pg = conn(pg_url, "pg").await?;
+        true
+    } else {
         for name in ["sysbench", "rich"] {
             let ds = dataset::load(name, &dir)?;
-            dataset::generate(&mut pg, &ds, SRC, size, 1, true, &ProgressBar::hidden()).await?;
+            let t0 = Instant::now();
+            let g =
+                dataset::generate(&mut my, &ds, SRC, size, 1, true, &ProgressBar::hidden()).await?;
+            let n: u64 = g.tables.iter().map(|t| t.1).sum();
+            println!(
+                "generate {name:<10} {n:>9} rows  {:>10.0} rows/s",
+                n as f64 / t0.elapsed().as_secs_f64()
+            );
         }
+        // migrate into a fresh target database.
+        let state = std::env::temp_dir().join(format!(
+            "halocheck-bench-migrate-{}.json",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&state);
+        let opts = MigrateOptions {
+            replace: true,
+            batch_rows: 1000,
+            state: state.clone(),
+            tables: Vec::new(),
+            zero_dates: Default::default(),
+            objects: Default::default(),
+        };
+        let report = migrate(
+            &mut my,
+            &mut tgt,
+            (SRC, DST),
+            &opts,
+            &MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden()),
+        )
+        .await?;
+        let _ = std::fs::remove_file(&state);
+        println!(
+            "migrate                  {:>9} rows  {:>10.0} rows/s ({} tables{})",
+            report.rows_copied,
+            report.rows_copied as f64 / report.seconds,
+            report.tables.len(),
+            if report.clean() { "" } else { ", SOME FAILED" }
+        );
+        for t in &report.tables {
+            if t.status == "failed" || t.rows_failed > 0 {
+                println!("  {}: {} {:?}", t.table, t.status, t.errors.first());
+            }
+        }
+        // The same dataset generated on PostgreSQL (it cannot run MySQL DDL).
+        if let Some(pg) = pg.as_mut() {
+            for name in ["sysbench", "rich"] {
+                let ds = dataset::load(name, &dir)?;
+                dataset::generate(pg, &ds, SRC, size, 1, true, &ProgressBar::hidden()).await?;
+            }
+        }
+        report.clean()
+    };
+    if copied {
         compare(
-            "verify MariaDB -> PostgreSQL",
+            "verify MariaDB -> target",
             &mut my,
             SRC,
-            &mut pg,
-            SRC,
+            &mut tgt,
+            DST,
             reps,
         )
         .await?;
+    }
+    if let Some(pg) = pg.as_mut() {
+        compare("verify MariaDB -> PostgreSQL", &mut my, SRC, pg, SRC, reps).await?;
     }
     Ok(())
 }
