@@ -11,7 +11,7 @@
 //! tokio-postgres.
 
 use std::io::{BufReader, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::time::Duration;
 
 use postgres_protocol::authentication::md5_hash;
@@ -39,12 +39,7 @@ impl std::fmt::Display for PgError {
 }
 
 fn io(e: std::io::Error) -> PgError {
-    match e.kind() {
-        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
-            PgError::Io("no answer from the server within the read timeout".into())
-        }
-        _ => PgError::Io(e.to_string()),
-    }
+    PgError::Io(super::lean::io_message(&e))
 }
 
 fn protocol(what: &str) -> PgError {
@@ -87,27 +82,11 @@ pub struct Conn {
 impl Conn {
     /// Connects and logs in.
     pub fn connect(login: &Login<'_>) -> Result<Conn, PgError> {
-        let addrs = (login.host, login.port)
-            .to_socket_addrs()
-            .map_err(|e| PgError::Io(format!("cannot resolve {}: {e}", login.host)))?;
-        let mut last = PgError::Io(format!("{} resolves to no address", login.host));
-        for addr in addrs {
-            match TcpStream::connect_timeout(&addr, login.connect_timeout) {
-                Ok(stream) => return Conn::startup(stream, login),
-                Err(e) => last = io(e),
-            }
-        }
-        Err(last)
-    }
-
-    fn startup(stream: TcpStream, login: &Login<'_>) -> Result<Conn, PgError> {
-        stream.set_nodelay(true).map_err(io)?;
-        stream
-            .set_read_timeout(Some(login.connect_timeout.max(Duration::from_secs(1))))
-            .map_err(io)?;
-        let writer = stream.try_clone().map_err(io)?;
+        let (reader, writer) =
+            super::lean::open_socket(login.host, login.port, login.connect_timeout)
+                .map_err(PgError::Io)?;
         let mut c = Conn {
-            reader: BufReader::with_capacity(64 * 1024, stream),
+            reader,
             writer,
             buf: Vec::with_capacity(16 * 1024),
             kind: 0,

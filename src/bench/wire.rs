@@ -11,7 +11,7 @@
 //! mysql_async driver.
 
 use std::io::{BufReader, Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::TcpStream;
 use std::time::Duration;
 
 use sha1::{Digest as _, Sha1};
@@ -69,12 +69,7 @@ impl std::fmt::Display for WireError {
 }
 
 fn io(e: std::io::Error) -> WireError {
-    match e.kind() {
-        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
-            WireError::Io("no answer from the server within the read timeout".into())
-        }
-        _ => WireError::Io(e.to_string()),
-    }
+    WireError::Io(super::lean::io_message(&e))
 }
 
 fn protocol(what: &str) -> WireError {
@@ -123,27 +118,11 @@ pub struct Conn {
 impl Conn {
     /// Connects and logs in.
     pub fn connect(login: &Login<'_>) -> Result<Conn, WireError> {
-        let addrs = (login.host, login.port)
-            .to_socket_addrs()
-            .map_err(|e| WireError::Io(format!("cannot resolve {}: {e}", login.host)))?;
-        let mut last = WireError::Io(format!("{} resolves to no address", login.host));
-        for addr in addrs {
-            match TcpStream::connect_timeout(&addr, login.connect_timeout) {
-                Ok(stream) => return Conn::handshake(stream, login),
-                Err(e) => last = io(e),
-            }
-        }
-        Err(last)
-    }
-
-    fn handshake(stream: TcpStream, login: &Login<'_>) -> Result<Conn, WireError> {
-        stream.set_nodelay(true).map_err(io)?;
-        stream
-            .set_read_timeout(Some(login.connect_timeout.max(Duration::from_secs(1))))
-            .map_err(io)?;
-        let writer = stream.try_clone().map_err(io)?;
+        let (reader, writer) =
+            super::lean::open_socket(login.host, login.port, login.connect_timeout)
+                .map_err(WireError::Io)?;
         let mut c = Conn {
-            reader: BufReader::with_capacity(64 * 1024, stream),
+            reader,
             writer,
             buf: Vec::with_capacity(16 * 1024),
             out: Vec::with_capacity(1024),
