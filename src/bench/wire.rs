@@ -398,6 +398,14 @@ impl Conn {
                 stmt.params
             )));
         }
+        // The parameter types as a bit mask (bit i: parameter i is text);
+        // none beyond 64 parameters, whose types are then always sent.
+        let types = (args.len() <= 64).then(|| {
+            args.iter()
+                .enumerate()
+                .filter(|(_, a)| matches!(a, Arg::Text(_)))
+                .fold(0u64, |m, (i, _)| m | (1 << i))
+        });
         let mut body = std::mem::take(&mut self.body);
         body.clear();
         body.extend_from_slice(&stmt.id.to_le_bytes());
@@ -405,12 +413,7 @@ impl Conn {
         body.extend_from_slice(&1u32.to_le_bytes());
         if !args.is_empty() {
             body.extend(std::iter::repeat_n(0u8, args.len().div_ceil(8)));
-            let types = args
-                .iter()
-                .enumerate()
-                .filter(|(_, a)| matches!(a, Arg::Text(_)))
-                .fold(0u64, |m, (i, _)| m | (1 << (i % 64)));
-            if stmt.sent_types == Some(types) {
+            if types.is_some() && stmt.sent_types == types {
                 body.push(0); // the server keeps the types it was sent
             } else {
                 body.push(1); // types follow
@@ -438,12 +441,7 @@ impl Conn {
         let rows = self.read_result();
         // Types reach the server even when the execution fails.
         if !args.is_empty() && !matches!(rows, Err(WireError::Io(_))) {
-            stmt.sent_types = Some(
-                args.iter()
-                    .enumerate()
-                    .filter(|(_, a)| matches!(a, Arg::Text(_)))
-                    .fold(0u64, |m, (i, _)| m | (1 << (i % 64))),
-            );
+            stmt.sent_types = types;
         }
         rows
     }
