@@ -159,12 +159,13 @@ fn templates(task: Task) -> Vec<Template> {
 }
 
 async fn open_worker(spec: &EndpointSpec, plan: &Plan) -> Result<BenchConn, String> {
-    let mode = match plan.task {
-        Task::Workload(_) => plan.mode,
-        Task::PointSelect => Mode::Text,
-        _ => Mode::Text,
-    };
-    let mut c = driver::connect(spec, mode, plan.shape.tables, Some(&plan.scratch)).await?;
+    let mut c = driver::connect(
+        spec,
+        task_mode(plan),
+        plan.shape.tables,
+        Some(&plan.scratch),
+    )
+    .await?;
     // A server that cannot prepare (OpenHalo's MySQL port in some builds)
     // fails every event instead: counted as errors, the run goes on.
     if let Err(e) = c.prepare_all(&templates(plan.task)).await
